@@ -1,0 +1,73 @@
+extension JSONValue {
+    /// The RFC 8785 (JCS) serialization: members sorted by their UTF-16 code units, no
+    /// insignificant whitespace, ECMAScript string escaping, integers in plain decimal.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        writeCanonical(into: &out)
+        return out
+    }
+
+    /// ``canonicalBytes`` as a `String`.
+    public var canonicalString: String {
+        String(decoding: canonicalBytes, as: UTF8.self)
+    }
+
+    /// Appends the canonical serialization of `self` to `out`.
+    public func writeCanonical(into out: inout [UInt8]) {
+        switch self {
+        case .null:
+            out.append(contentsOf: "null".utf8)
+        case .bool(let b):
+            out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let n):
+            out.append(contentsOf: String(n).utf8)
+        case .string(let s):
+            Self.writeCanonical(string: s, into: &out)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (i, item) in items.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                item.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (i, key) in Self.canonicalOrder(members.keys).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeCanonical(string: key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                members[key]!.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// JCS orders object members by the UTF-16 code units of their names.
+    static func canonicalOrder(_ keys: Dictionary<String, JSONValue>.Keys) -> [String] {
+        keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+    }
+
+    /// JSON.stringify's escaping, as RFC 8785 §3.2.2.2 requires: `"` and `\` escaped, the
+    /// five short control escapes, other C0 controls as lowercase `\u00xx`, all else verbatim.
+    static func writeCanonical(string: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x00..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,118 @@
+import DaftarCore
+import Foundation
+
+/// An article file read from disk and decoded, ready to ingest.
+public struct SourceFile: Sendable, Hashable {
+    /// The path as given or found (for messages).
+    public let path: String
+    /// The file's name: what provenance records.
+    public let name: String
+    /// The decoded text (not yet normalised; events hold it in NFC).
+    public let text: String
+    /// `utf-8`, `utf-8-bom`, `utf-16le` or `utf-16be`.
+    public let encoding: String
+
+    /// Reads and decodes one file. UTF-8 (with or without a byte-order mark) and UTF-16 with
+    /// a byte-order mark are accepted; anything else is refused with a message naming the file.
+    public static func read(path: String, maxBytes: Int = Limits.defaultArticleBytes) throws -> SourceFile {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DaftarError(.badInput, "\(path): no such file or directory")
+        }
+        guard !isDirectory.boolValue else { throw DaftarError(.badInput, "\(path): is a directory") }
+        let size = (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        if size > maxBytes {
+            throw DaftarError(.badInput, "\(path): \(Self.describe(bytes: size)) is over the \(Self.describe(bytes: maxBytes)) limit (--max-size raises it, up to \(Self.describe(bytes: Limits.maxArticleBytes)))")
+        }
+        guard let data = fm.contents(atPath: path) else {
+            throw DaftarError(.badInput, "\(path): cannot be read (check its permissions)")
+        }
+        guard data.count <= maxBytes else {
+            throw DaftarError(.badInput, "\(path): \(Self.describe(bytes: data.count)) is over the \(Self.describe(bytes: maxBytes)) limit")
+        }
+        let (text, encoding) = try decode(Array(data), path: path)
+        return SourceFile(path: path, name: (path as NSString).lastPathComponent, text: text, encoding: encoding)
+    }
+
+    /// Decodes file bytes: UTF-8 (BOM optional) or BOM-marked UTF-16; refuses empty, binary
+    /// and otherwise-encoded content.
+    static func decode(_ bytes: [UInt8], path: String) throws -> (String, String) {
+        guard !bytes.isEmpty else { throw DaftarError(.badInput, "\(path): empty file") }
+        let text: String
+        let encoding: String
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            guard let s = String(validating: bytes.dropFirst(3), as: UTF8.self) else {
+                throw DaftarError(.badInput, "\(path): starts with a UTF-8 byte-order mark but is not valid UTF-8")
+            }
+            (text, encoding) = (s, "utf-8-bom")
+        } else if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+            let littleEndian = bytes[0] == 0xFF
+            let body = bytes.dropFirst(2)
+            guard body.count % 2 == 0 else { throw DaftarError(.badInput, "\(path): UTF-16 with an odd number of bytes (truncated?)") }
+            var units: [UInt16] = []
+            units.reserveCapacity(body.count / 2)
+            var i = body.startIndex
+            while i < body.endIndex {
+                let a = UInt16(body[i]), b = UInt16(body[i + 1])
+                units.append(littleEndian ? (b << 8 | a) : (a << 8 | b))
+                i += 2
+            }
+            guard let s = String(validating: units, as: UTF16.self) else {
+                throw DaftarError(.badInput, "\(path): has a UTF-16 byte-order mark but is not valid UTF-16")
+            }
+            (text, encoding) = (s, littleEndian ? "utf-16le" : "utf-16be")
+        } else {
+            if bytes.contains(0) {
+                throw DaftarError(.badInput, "\(path): looks like a binary file (it contains NUL bytes), not an article")
+            }
+            guard let s = String(validating: bytes, as: UTF8.self) else {
+                throw DaftarError(.badInput, "\(path): is not UTF-8 text and has no UTF-16 byte-order mark; convert it first, e.g. `iconv -f WINDOWS-1256 -t UTF-8`")
+            }
+            (text, encoding) = (s, "utf-8")
+        }
+        let controls = text.unicodeScalars.lazy.filter { $0.value < 0x20 && !["\n", "\r", "\t", "\u{0C}"].contains($0) }
+        if !controls.isEmpty {
+            throw DaftarError(.badInput, "\(path): looks like a binary file (it contains control characters), not an article")
+        }
+        if text.trimmingWhitespace.isEmpty {
+            throw DaftarError(.badInput, "\(path): empty file (only whitespace)")
+        }
+        return (text, encoding)
+    }
+
+    static func describe(bytes: Int) -> String {
+        if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
+        if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / Double(1 << 10)) }
+        return "\(bytes) bytes"
+    }
+
+    /// The files named by `paths`: files as given, directories walked recursively (hidden
+    /// entries skipped, names sorted). Paths that do not exist are returned too, so that
+    /// reading them reports the error by name.
+    public static func expand(_ paths: [String]) -> [String] {
+        let fm = FileManager.default
+        var out: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                out.append(path)
+                continue
+            }
+            var found: [String] = []
+            let base = URL(fileURLWithPath: path)
+            if let walker = fm.enumerator(
+                at: base, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+            {
+                for case let url as URL in walker {
+                    if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+                        let relative = String(url.path.dropFirst(base.path.count)).drop(while: { $0 == "/" })
+                        found.append((path as NSString).appendingPathComponent(String(relative)))
+                    }
+                }
+            }
+            out.append(contentsOf: found.sorted())
+        }
+        return out
+    }
+}

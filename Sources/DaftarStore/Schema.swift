@@ -1,0 +1,104 @@
+import GRDB
+
+/// The store's schema, as migrations. A shipped migration is never edited: change the schema
+/// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }
+
+    static let v1 = """
+        -- Settings of this replica (analyst name).
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- The log: every event, in local arrival order (position). Append-only.
+        CREATE TABLE events (
+            position INTEGER PRIMARY KEY,
+            origin TEXT NOT NULL CHECK (length(origin) = 32),
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            hash TEXT NOT NULL CHECK (length(hash) = 64),
+            prev TEXT CHECK ((seq = 1) = (prev IS NULL)),
+            type TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            is_seal INTEGER NOT NULL CHECK (is_seal IN (0, 1)),
+            body BLOB NOT NULL,
+            arrived INTEGER NOT NULL,
+            UNIQUE (origin, seq)
+        );
+        CREATE UNIQUE INDEX events_by_hash ON events(hash);
+
+        -- Each origin's head: the highest contiguous seq held, and its hash.
+        CREATE TABLE version_vector (
+            origin TEXT PRIMARY KEY NOT NULL,
+            seq INTEGER NOT NULL CHECK (seq >= 1),
+            hash TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+        BEGIN
+            SELECT RAISE(ABORT, 'events are append-only: UPDATE refused');
+        END;
+        CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events
+        BEGIN
+            SELECT RAISE(ABORT, 'events are append-only: DELETE refused');
+        END;
+        -- An event must extend its origin's chain: next seq, prev = the head's hash.
+        CREATE TRIGGER events_extend_chain BEFORE INSERT ON events
+        WHEN NEW.seq IS NOT COALESCE((SELECT seq FROM version_vector WHERE origin = NEW.origin), 0) + 1
+            OR NEW.prev IS NOT (SELECT hash FROM version_vector WHERE origin = NEW.origin)
+        BEGIN
+            SELECT RAISE(ABORT, 'event does not extend its origin''s chain (seq not contiguous or prev not the head)');
+        END;
+        CREATE TRIGGER events_advance_version_vector AFTER INSERT ON events
+        BEGIN
+            INSERT INTO version_vector(origin, seq, hash) VALUES (NEW.origin, NEW.seq, NEW.hash)
+            ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, hash = excluded.hash;
+        END;
+
+        -- Which version of the projection code built the projections, and up to which log position.
+        CREATE TABLE projection_state (
+            name TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL,
+            position INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Projection: one row per article, merged from all its article.ingested events.
+        CREATE TABLE articles (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            published TEXT,
+            body TEXT NOT NULL,
+            body_start INTEGER NOT NULL,
+            file TEXT NOT NULL,
+            first_time INTEGER NOT NULL,
+            first_origin TEXT NOT NULL,
+            first_seq INTEGER NOT NULL
+        );
+        CREATE INDEX articles_by_first ON articles(first_time, id);
+
+        -- Projection: where each article came from (one row per article.ingested event).
+        CREATE TABLE article_sources (
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            article TEXT NOT NULL,
+            file TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            author TEXT NOT NULL,
+            PRIMARY KEY (origin, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX article_sources_by_article ON article_sources(article, file);
+
+        -- Projection: full-text index of articles, folded by the `daftar` tokenizer.
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, body, content='articles', content_rowid='rowid', tokenize='daftar'
+        );
+        """
+}

@@ -1,0 +1,183 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// An article as listed.
+public struct ArticleSummary: Sendable, Hashable, Codable {
+    public var id: String
+    public var title: String
+    public var published: String?
+    /// The file it was first archived from (earliest by `(time, origin, seq)`).
+    public var file: String
+    /// When it was first archived, ms since 1970.
+    public var added: Int64
+}
+
+/// One `article.ingested` event of an article.
+public struct ArticleSource: Sendable, Hashable, Codable {
+    public var file: String
+    public var origin: String
+    public var seq: Int64
+    public var time: Int64
+    public var author: String
+}
+
+/// An article with its text and provenance.
+public struct ArticleDetail: Sendable, Hashable, Codable {
+    public var summary: ArticleSummary
+    public var body: String
+    public var sources: [ArticleSource]
+}
+
+/// One event as `daftar log` shows it.
+public struct LogEntry: Sendable, Hashable, Codable {
+    public var position: Int64
+    public var origin: String
+    public var seq: Int64
+    public var type: String
+    public var time: Int64
+    public var author: String
+    public var hash: String
+    public var seal: Bool
+    /// A short description of the payload.
+    public var summary: String
+}
+
+/// What `daftar status` reports.
+public struct StatusReport: Sendable, Codable {
+    public struct Head: Sendable, Codable {
+        public var origin: String
+        public var seq: Int64
+        public var hash: String
+    }
+    public var store: String
+    public var replica: String?
+    public var author: String
+    public var versionVector: [Head]
+    public var events: Int
+    public var seals: Int
+    public var articles: Int
+    public var sources: Int
+    public var projectionVersion: Int
+    public var projectedPosition: Int64
+    public var bytes: Int64
+}
+
+extension Store {
+    /// Articles, most recently added first.
+    public func articles(limit: Int? = nil) throws -> [ArticleSummary] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, title, published, file, first_time FROM articles ORDER BY first_time DESC, id LIMIT ?",
+                arguments: [limit ?? -1]
+            ).map(Self.summary)
+        }
+    }
+
+    static func summary(_ row: Row) -> ArticleSummary {
+        ArticleSummary(id: row[0], title: row[1], published: row[2], file: row[3], added: row[4])
+    }
+
+    /// Resolves a full id or an unambiguous prefix (like git) to an article id.
+    public func resolveArticle(_ prefix: String) throws -> String {
+        let lowered = prefix.lowercased()
+        guard !lowered.isEmpty, lowered.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
+            throw DaftarError(.notFound, "\"\(prefix)\" is not an article id (ids are hex, e.g. from `daftar list`)")
+        }
+        let matches = try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+                                arguments: [lowered, lowered + "g"])
+        }
+        switch matches.count {
+        case 0: throw DaftarError(.notFound, "no article with an id starting \(lowered); see `daftar list`")
+        case 1: return matches[0]
+        default:
+            let shown = matches.prefix(5).map { String($0.prefix(16)) }.joined(separator: ", ")
+            throw DaftarError(.ambiguous, "id prefix \(lowered) matches several articles (\(shown)\(matches.count > 5 ? ", …" : "")); give more characters")
+        }
+    }
+
+    /// One article with its body and provenance.
+    public func article(_ id: String) throws -> ArticleDetail {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, title, published, file, first_time, body FROM articles WHERE id = ?", arguments: [id]) else {
+                throw DaftarError(.notFound, "no article \(id)")
+            }
+            let sources = try Row.fetchAll(
+                db, sql: "SELECT file, origin, seq, time, author FROM article_sources WHERE article = ? ORDER BY time, origin, seq",
+                arguments: [id]
+            ).map { ArticleSource(file: $0[0], origin: $0[1], seq: $0[2], time: $0[3], author: $0[4]) }
+            return ArticleDetail(summary: Self.summary(row), body: row[5], sources: sources)
+        }
+    }
+
+    /// The original text of an article, verbatim, from its first `article.ingested` event.
+    public func originalText(_ id: String) throws -> String? {
+        try writer.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT e.body FROM articles a JOIN events e ON e.origin = a.first_origin AND e.seq = a.first_seq WHERE a.id = ?
+                """, arguments: [id]) else { return nil }
+            let body: Data = row[0]
+            return try Event(bytes: body).data?["text"]?.stringValue
+        }
+    }
+
+    /// Events, oldest first (log order), from `after` (a position) on.
+    public func log(after: Int64 = 0, limit: Int? = nil) throws -> [LogEntry] {
+        try writer.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                arguments: [after, limit ?? -1])
+            var out: [LogEntry] = []
+            while let row = try rows.next() {
+                let body: Data = row[1]
+                let event = try Event(bytes: body)
+                out.append(LogEntry(
+                    position: row[0], origin: event.origin.rawValue, seq: event.seq, type: event.type, time: event.time,
+                    author: event.author, hash: event.hash, seal: event.isSeal, summary: Self.summary(of: event)))
+            }
+            return out
+        }
+    }
+
+    static func summary(of event: Event) -> String {
+        guard let data = event.data else { return "(data redacted)" }
+        switch event.type {
+        case "article.ingested":
+            let id = data["article"]?.stringValue ?? "?"
+            return "\(data["file"]?.stringValue ?? "?") → article \(id.prefix(12))"
+        default:
+            return ""
+        }
+    }
+
+    /// Replica id, version vector and counts.
+    public func status() throws -> StatusReport {
+        try writer.read { db in
+            let heads = try Self.versionVector(db).heads.sorted { $0.key < $1.key }
+                .map { StatusReport.Head(origin: $0.key.rawValue, seq: $0.value.seq, hash: $0.value.hash) }
+            let state = try Row.fetchOne(db, sql: "SELECT version, position FROM projection_state WHERE name = ?", arguments: [Projector.stateName])
+            let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            return StatusReport(
+                store: path,
+                replica: identity?.origin.rawValue ?? Self.keyFileOrigin(keyPath),
+                author: try authorName(db),
+                versionVector: heads,
+                events: try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0,
+                seals: try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE is_seal") ?? 0,
+                articles: try Int.fetchOne(db, sql: "SELECT count(*) FROM articles") ?? 0,
+                sources: try Int.fetchOne(db, sql: "SELECT count(*) FROM article_sources") ?? 0,
+                projectionVersion: state?[0] ?? 0,
+                projectedPosition: state?[1] ?? 0,
+                bytes: pages * pageSize)
+        }
+    }
+
+    /// The replica id in the key file, without creating one; nil when there is none.
+    static func keyFileOrigin(_ keyPath: String) -> String? {
+        guard let text = try? String(contentsOfFile: keyPath, encoding: .utf8) else { return nil }
+        return Identity(keyFileText: text)?.origin.rawValue
+    }
+}

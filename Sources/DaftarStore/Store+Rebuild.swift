@@ -1,0 +1,134 @@
+import Crypto
+import DaftarCore
+import Foundation
+import GRDB
+
+/// What a rebuild replayed.
+public struct RebuildReport: Sendable {
+    public var events = 0
+    public var byType: [String: Int] = [:]
+    public var articles = 0
+    public var digestBefore = ""
+    public var digestAfter = ""
+    public var seconds = 0.0
+}
+
+/// What verifying the log found.
+public struct VerifyReport: Sendable {
+    public var events = 0
+    public var seals = 0
+    public var origins = 0
+}
+
+extension Store {
+    /// Drops every projection and re-derives it from the log, in one transaction, and says
+    /// whether the digest is unchanged (it must be, unless the projection code changed).
+    public func rebuild(progress: ((Int, Int) -> Void)? = nil) throws -> RebuildReport {
+        let started = Date()
+        var report = try writer.write { db in
+            var report = RebuildReport()
+            report.digestBefore = try Self.digest(db)
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+            try Projector.clear(db)
+            var last: Int64 = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT position, body FROM events ORDER BY position")
+            while let row = try rows.next() {
+                let position: Int64 = row[0]
+                let body: Data = row[1]
+                let event = try Event(bytes: body)
+                try Projector.apply(event, db)
+                report.events += 1
+                report.byType[event.type, default: 0] += 1
+                last = position
+                if report.events % 1000 == 0 { progress?(report.events, total) }
+            }
+            try Projector.recordPosition(last, db)
+            report.articles = try Int.fetchOne(db, sql: "SELECT count(*) FROM articles") ?? 0
+            report.digestAfter = try Self.digest(db)
+            return report
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// Rebuilds when the projections were built by another projection version.
+    func rebuildIfProjectionVersionChanged() throws {
+        let version = try writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT version FROM projection_state WHERE name = ?", arguments: [Projector.stateName])
+        }
+        if version == nil {
+            let hasEvents = try writer.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events)") ?? false }
+            if !hasEvents {
+                try writer.write { db in try Projector.recordPosition(0, db) }
+                return
+            }
+        }
+        if version != Projector.version { _ = try rebuild() }
+    }
+
+    /// The digest of what the analyst sees (DESIGN §3): SHA-256 over a canonical, id-sorted
+    /// serialization of the projections, without store-local facts (rowids, log positions,
+    /// arrival times). Two stores with the same events have the same digest.
+    public func digest() throws -> String {
+        try writer.read { db in try Self.digest(db) }
+    }
+
+    static func digest(_ db: Database) throws -> String {
+        var hasher = SHA256()
+        func feed(_ value: JSONValue) { hasher.update(data: value.canonicalBytes) }
+        hasher.update(data: Array("daftar-digest-v\(Projector.version)\n".utf8))
+        var sources: [String: [JSONValue]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT article, file, origin, seq, time, author FROM article_sources ORDER BY article, origin, seq") {
+            sources[row[0], default: []].append([
+                "file": .string(row[1]), "origin": .string(row[2]), "seq": .int(row[3]), "time": .int(row[4]), "author": .string(row[5]),
+            ])
+        }
+        let articles = try Row.fetchCursor(db, sql: "SELECT id, title, published, body, body_start, file FROM articles ORDER BY id")
+        while let row = try articles.next() {
+            let id: String = row[0]
+            let published: String? = row[2]
+            feed([
+                "article": .string(id), "title": .string(row[1]), "published": published.map(JSONValue.string) ?? .null,
+                "body": .string(row[3]), "bodyStart": .int(row[4]), "file": .string(row[5]),
+                "sources": .array(sources[id] ?? []),
+            ])
+            hasher.update(data: [0x0A])
+        }
+        return ByteEncoding.hex(hasher.finalize())
+    }
+
+    /// Re-verifies the whole log from its stored bytes: every event's hashes, every chain
+    /// link, every seal, and that each origin's head is sealed and matches the version vector.
+    public func verify() throws -> VerifyReport {
+        try writer.read { db in
+            var verifier = ChainVerifier(heads: VersionVector())
+            var report = VerifyReport()
+            let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, hash, body FROM events ORDER BY position")
+            while let row = try rows.next() {
+                let body: Data = row[3]
+                let event: Event
+                do {
+                    event = try Event(bytes: body)
+                    try verifier.accept(event)
+                } catch {
+                    throw DaftarError(.corrupt, "the log does not verify: \(error)", cause: error)
+                }
+                guard event.origin.rawValue == (row[0] as String), event.seq == (row[1] as Int64), event.hash == (row[2] as String) else {
+                    throw DaftarError(.corrupt, "the log does not verify: row \(row[0] as String):\(row[1] as Int64) does not hold the event it names")
+                }
+                report.events += 1
+                if event.isSeal { report.seals += 1 }
+            }
+            do {
+                try verifier.requireSealedHeads()
+            } catch {
+                throw DaftarError(.corrupt, "the log does not verify: \(error)", cause: error)
+            }
+            guard try Self.versionVector(db) == verifier.heads else {
+                throw DaftarError(.corrupt, "the version vector does not match the log")
+            }
+            report.origins = verifier.heads.heads.count
+            return report
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// One replica's archive: a single SQLite file (WAL) holding the event log, the version vector
+/// and every projection, plus the replica's private key in an owner-only file beside it.
+///
+/// ```swift
+/// let store = try Store.open(at: path, forWriting: true)
+/// let report = try store.ingest([file])
+/// let hits = try store.search("روسیه")
+/// ```
+public struct Store: Sendable {
+    /// The SQLite file.
+    public let path: String
+    /// The private key file: the store's path with `.key` appended.
+    public var keyPath: String { path + ".key" }
+    /// This replica's identity, when opened for writing.
+    public let identity: Identity?
+    /// Set when opening for writing had to create a new identity for a store that already
+    /// holds events (its key file was missing): say so to the analyst.
+    public let identityNotice: String?
+
+    let writer: DatabasePool
+    let now: @Sendable () -> Int64
+
+    /// Milliseconds since 1970 from the system clock.
+    public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+    /// Opens (and, when `create` is true, creates) the store at `path`.
+    ///
+    /// - Parameters:
+    ///   - forWriting: load this replica's key, creating one when the key file is missing.
+    ///   - create: create the store when there is no file at `path`; otherwise that is an error.
+    ///   - now: the wall clock, injected so tests are deterministic.
+    public static func open(
+        at path: String,
+        forWriting: Bool = true,
+        create: Bool = true,
+        now: @escaping @Sendable () -> Int64 = Store.systemClock
+    ) throws -> Store {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        let exists = fm.fileExists(atPath: path, isDirectory: &isDirectory)
+        if isDirectory.boolValue {
+            throw DaftarError(.badStore, "\(path) is a directory; give the path of a store file, e.g. \(path)/archive.sqlite")
+        }
+        if !exists {
+            guard create else {
+                throw DaftarError(.noStore, "no archive at \(path); run `daftar ingest FILES` to create one, or pass --store PATH")
+            }
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty, !fm.fileExists(atPath: parent) {
+                throw DaftarError(.badStore, "cannot create a store at \(path): directory \(parent) does not exist")
+            }
+        }
+
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            db.add(tokenizer: FoldingFTS5Tokenizer.self)
+        }
+        let writer: DatabasePool
+        do {
+            writer = try DatabasePool(path: path, configuration: config)
+            try writer.write { db in
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+                if !tables.isEmpty, !tables.contains("grdb_migrations") {
+                    throw DaftarError(.badStore, "\(path) is an SQLite database but not a Daftar store; choose another --store path")
+                }
+                if try Schema.migrator.hasBeenSuperseded(db) {
+                    throw DaftarError(.newerSchema, "\(path) was written by a newer version of Daftar; upgrade daftar to open it")
+                }
+            }
+            try Schema.migrator.migrate(writer)
+        } catch let error as DaftarError {
+            throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
+            throw DaftarError(.badStore, "\(path) is not a Daftar store (not an SQLite database); choose another --store path", cause: error)
+        } catch let error as DatabaseError {
+            throw DaftarError(.badStore, "cannot open the store at \(path): \(error.message ?? "\(error.resultCode)")", cause: error)
+        }
+
+        var identity: Identity? = nil
+        var notice: String? = nil
+        if forWriting {
+            (identity, notice) = try loadIdentity(keyPath: path + ".key", writer: writer)
+        }
+        let store = Store(path: path, identity: identity, identityNotice: notice, writer: writer, now: now)
+        try store.rebuildIfProjectionVersionChanged()
+        return store
+    }
+
+    /// Reads the key file; creates one when it is missing. A key file that exists but cannot be
+    /// read is an error, never silently replaced: it is this replica's identity.
+    private static func loadIdentity(keyPath: String, writer: DatabasePool) throws -> (Identity, String?) {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: keyPath) {
+            let text: String
+            do {
+                text = try String(contentsOfFile: keyPath, encoding: .utf8)
+            } catch {
+                throw DaftarError(.badKeyFile, "cannot read key file \(keyPath) (check its owner and permissions); it holds this replica's identity")
+            }
+            guard let identity = Identity(keyFileText: text) else {
+                throw DaftarError(.badKeyFile, "key file \(keyPath) is not a Daftar key; restore it from a backup, or move it away to write as a new identity")
+            }
+            if let attributes = try? fm.attributesOfItem(atPath: keyPath),
+                let mode = (attributes[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0
+            {
+                throw DaftarError(.badKeyFile, "key file \(keyPath) is readable by others; run `chmod 600 \(keyPath)`")
+            }
+            return (identity, nil)
+        }
+        let identity = Identity.generate()
+        let created = fm.createFile(
+            atPath: keyPath, contents: Data(identity.keyFileText.utf8), attributes: [.posixPermissions: 0o600])
+        guard created else {
+            throw DaftarError(.badKeyFile, "cannot create key file \(keyPath); check that its directory is writable")
+        }
+        let eventCount = try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+        let notice = eventCount == 0 ? nil :
+            "no key file was found beside this store: new writes come from a new replica \(identity.origin) (key in \(keyPath)); earlier events stay valid"
+        return (identity, notice)
+    }
+
+    /// The analyst name written into new events: set by `daftar init --author`, else
+    /// `$DAFTAR_AUTHOR`, else the login name.
+    public func author() throws -> String {
+        try writer.read { db in try authorName(db) }
+    }
+
+    /// Sets the analyst name for new events.
+    public func setAuthor(_ name: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES ('author', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [name.nfc])
+        }
+    }
+
+    /// The version vector: each origin's `(seq, hash)` head.
+    public func versionVector() throws -> VersionVector {
+        try writer.read { db in try Self.versionVector(db) }
+    }
+
+    static func versionVector(_ db: Database) throws -> VersionVector {
+        var vv = VersionVector()
+        for row in try Row.fetchAll(db, sql: "SELECT origin, seq, hash FROM version_vector") {
+            vv[ReplicaID(rawValue: row[0])] = ChainHead(seq: row[1], hash: row[2])
+        }
+        return vv
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import DaftarCore
+import DaftarStore
+import Foundation
+
+struct Ingest: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Archive article files (UTF-8, or UTF-16 with a byte-order mark).",
+        discussion: """
+            Directories are walked recursively (hidden entries skipped). An article's id is the \
+            SHA-256 of its text, so the same content under the same file name is "already \
+            archived" and writes nothing; under another name, its new provenance is recorded. \
+            Files that cannot be read (bad encoding, binary, empty, too large) are reported and \
+            skipped; the rest are archived. Files are committed in batches: an interrupted \
+            ingest keeps whole batches, and running it again completes it.
+            Exit status: 0 when every file is archived, 1 otherwise.
+            """)
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: ArgumentHelp("Files and directories to archive.", valueName: "path"))
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("Largest file accepted, in bytes (at most 2 MiB).", valueName: "bytes"))
+    var maxSize: Int = Limits.defaultArticleBytes
+
+    @Option(help: ArgumentHelp("Files per transaction.", valueName: "n"))
+    var batch: Int = 256
+
+    @Flag(help: "Print one line per file.")
+    var verbose = false
+
+    @Flag(help: "Print the outcome of every file as JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (1...Limits.maxArticleBytes).contains(maxSize) else {
+            throw ValidationError("--max-size must be between 1 and \(Limits.maxArticleBytes) bytes")
+        }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
+
+    struct FileReport: Encodable {
+        var path: String
+        var status: String
+        var id: String?
+        var error: String?
+    }
+
+    struct Report: Encodable {
+        var files: [FileReport] = []
+        var added = 0
+        var newProvenance = 0
+        var alreadyArchived = 0
+        var failed = 0
+    }
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let paths = SourceFile.expand(self.paths)
+        var report = Report()
+        let batchBytes = 8 << 20
+
+        func record(_ path: String, _ outcome: IngestOutcome) {
+            let status: String
+            switch outcome {
+            case .added: status = "added"; report.added += 1
+            case .newProvenance: status = "new provenance"; report.newProvenance += 1
+            case .alreadyArchived: status = "already archived"; report.alreadyArchived += 1
+            }
+            report.files.append(FileReport(path: path, status: status, id: outcome.articleID))
+            if verbose { print("\(status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.articleID.prefix(12))  \(path)") }
+        }
+
+        var pending: [SourceFile] = []
+        var pendingBytes = 0
+        var done = 0
+        func flush() throws {
+            guard !pending.isEmpty else { return }
+            let outcomes = try store.ingest(pending)
+            for (file, outcome) in zip(pending, outcomes) { record(file.path, outcome) }
+            done += pending.count
+            pending.removeAll()
+            pendingBytes = 0
+        }
+
+        for (i, path) in paths.enumerated() {
+            do {
+                let file = try SourceFile.read(path: path, maxBytes: maxSize)
+                pending.append(file)
+                pendingBytes += file.text.utf8.count
+            } catch let error as DaftarError {
+                Terminal.clearProgress()
+                Terminal.error("skipped \(error.message)")
+                report.failed += 1
+                report.files.append(FileReport(path: path, status: "failed", error: error.message))
+            }
+            if pending.count >= batch || pendingBytes >= batchBytes { try flush() }
+            if i % 16 == 0 { Terminal.progress("ingesting: \(i + 1)/\(paths.count) files") }
+        }
+        try flush()
+        Terminal.clearProgress()
+
+        if json {
+            try Terminal.printJSON(report)
+        } else {
+            var parts = ["\(report.added) new article\(report.added == 1 ? "" : "s")"]
+            if report.newProvenance > 0 { parts.append("\(report.newProvenance) new provenance") }
+            parts.append("\(report.alreadyArchived) already archived")
+            if report.failed > 0 { parts.append("\(report.failed) failed") }
+            let nothing = report.added + report.newProvenance == 0 ? " — nothing new to archive" : ""
+            print("\(paths.count) file\(paths.count == 1 ? "" : "s"): \(parts.joined(separator: ", "))\(nothing)")
+        }
+        if report.failed > 0 { throw ExitCode(1) }
+    }
+}

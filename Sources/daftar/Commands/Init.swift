@@ -1,0 +1,24 @@
+import ArgumentParser
+import DaftarCore
+import DaftarStore
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the store (optional: any writing command creates it) and set the analyst name.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Option(help: "The analyst name recorded in new events (default: $DAFTAR_AUTHOR, else your login name).")
+    var author: String?
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        if let author {
+            guard !author.trimmingWhitespace.isEmpty else { throw ValidationError("--author must not be empty") }
+            try store.setAuthor(author)
+        }
+        print("store:   \(store.path)")
+        print("replica: \(store.identity!.origin)")
+        print("author:  \(try store.author())")
+    }
+}

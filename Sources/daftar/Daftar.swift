@@ -1,0 +1,63 @@
+import ArgumentParser
+import DaftarCore
+import DaftarStore
+import Foundation
+
+@main
+struct Daftar: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daftar",
+        abstract: "A local-first, event-sourced archive of articles and annotations.",
+        discussion: """
+            Every change is an event in an append-only, hash-chained, signed log; what you see is \
+            rebuilt from it. The store is one SQLite file: --store PATH, else $DAFTAR_STORE, else \
+            $XDG_DATA_HOME/daftar/archive.sqlite (~/.local/share/daftar/archive.sqlite), created on \
+            first use. Its private key lives beside it in PATH.key.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            Init.self, Ingest.self, List.self, Show.self, Search.self, Log.self,
+            Rebuild.self, Digest.self, Verify.self, Status.self,
+        ]
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The store file.", valueName: "path"))
+    var store: String?
+
+    /// Runs the command; a `DaftarError` becomes one line on stderr and exit status 1.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as DaftarError {
+            Terminal.error(error.message)
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Where the store is: --store, $DAFTAR_STORE, or the XDG default (its folder created).
+    func storePath() throws -> (path: String, isDefault: Bool) {
+        let env = ProcessInfo.processInfo.environment
+        if let store { return (store, false) }
+        if let fromEnv = env["DAFTAR_STORE"], !fromEnv.isEmpty { return (fromEnv, false) }
+        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+        let folder = (dataHome as NSString).appendingPathComponent("daftar")
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw DaftarError(.badStore, "cannot create \(folder) for the default store; pass --store PATH")
+        }
+        return ((folder as NSString).appendingPathComponent("archive.sqlite"), true)
+    }
+
+    /// Opens the store. Commands that only read refuse to create one at an explicit path.
+    func openStore(forWriting: Bool) throws -> Store {
+        let (path, isDefault) = try storePath()
+        let store = try Store.open(at: path, forWriting: forWriting, create: forWriting || isDefault)
+        if let notice = store.identityNotice { Terminal.note(notice) }
+        return store
+    }
+}

@@ -1,0 +1,59 @@
+import DaftarCore
+import Foundation
+
+/// Printing: results on stdout, messages and progress on stderr.
+enum Terminal {
+    static let stdoutIsTTY = isatty(STDOUT_FILENO) == 1
+    static let stderrIsTTY = isatty(STDERR_FILENO) == 1
+
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("daftar: \(message)\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("daftar: \(message)\n".utf8))
+    }
+
+    /// A progress line that rewrites itself; only when stderr is a terminal.
+    static func progress(_ message: String) {
+        guard stderrIsTTY else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
+    }
+
+    static func clearProgress() {
+        guard stderrIsTTY else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    /// Prints a value as JSON (sorted keys, slashes unescaped).
+    static func printJSON(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    /// Matched text: reverse video on a terminal, brackets otherwise.
+    static var highlight: (before: String, after: String) {
+        stdoutIsTTY ? ("\u{1B}[7m", "\u{1B}[27m") : ("[", "]")
+    }
+
+    static func dim(_ s: String) -> String { stdoutIsTTY ? "\u{1B}[2m\(s)\u{1B}[22m" : s }
+
+    /// `2026-11-23 19:44:31Z` from milliseconds since 1970.
+    static func time(_ ms: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000)) + "Z"
+    }
+
+    /// At most `limit` scalars of one line of `text`, with an ellipsis when cut.
+    static func clip(_ text: String, _ limit: Int = 90) -> String {
+        let line = text.replacingOccurrences(of: "\n", with: " ")
+        let scalars = line.unicodeScalars
+        guard scalars.count > limit else { return line }
+        return String(String.UnicodeScalarView(scalars.prefix(limit))) + "…"
+    }
+}
