@@ -8,33 +8,72 @@ public struct SearchHit: Sendable, Hashable {
     public var file: String
     public var published: String?
     public var snippet: MarkedSnippet
+    /// The matched ranges in the article body, in Unicode scalars.
+    public var bodyMatches: [Range<Int>]
     /// bm25 score: lower is better (FTS5's convention).
     public var score: Double
 }
 
+/// Restrictions on which articles a search returns.
+public struct SearchFilter: Sendable, Hashable {
+    /// Published on or after this date (`YYYY-MM-DD`); articles without a date are left out.
+    public var since: String?
+    /// Published on or before this date (`YYYY-MM-DD`); articles without a date are left out.
+    public var until: String?
+    /// Some file the article came from matches this glob (`*`, `?`, `[…]`, case-sensitive).
+    public var fileGlob: String?
+
+    public init(since: String? = nil, until: String? = nil, fileGlob: String? = nil) {
+        self.since = since
+        self.until = until
+        self.fileGlob = fileGlob
+    }
+}
+
 extension Store {
-    /// Articles matching every word of `query`, best first (bm25, title weighted 3×, ties by
-    /// id), each with a snippet of its original text.
-    public func search(_ query: SearchQuery, limit: Int = 20) throws -> [SearchHit] {
+    /// Articles matching `query`, best first (bm25, title weighted 3×, ties by id), each with a
+    /// snippet of its original text and where in the body the matches are.
+    public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), limit: Int = 20) throws -> [SearchHit] {
         let open = String(MarkedSnippet.open), close = String(MarkedSnippet.close)
+        var conditions = ["articles_fts MATCH ?"]
+        var arguments: [any DatabaseValueConvertible] = [open, close, open, close, query.ftsExpression]
+        if let since = filter.since {
+            conditions.append("a.published >= ?")
+            arguments.append(since)
+        }
+        if let until = filter.until {
+            conditions.append("a.published <= ?")
+            arguments.append(until)
+        }
+        if let glob = filter.fileGlob {
+            conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.article = a.id AND s.file GLOB ?)")
+            arguments.append(glob)
+        }
+        arguments.append(limit)
+        let sql = """
+            SELECT a.id, a.title, a.file, a.published,
+                   snippet(articles_fts, -1, ?, ?, '…', 24),
+                   highlight(articles_fts, 1, ?, ?),
+                   bm25(articles_fts, 3.0, 1.0) AS score
+            FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+            WHERE \(conditions.joined(separator: " AND "))
+            ORDER BY score, a.id
+            LIMIT ?
+            """
         do {
             return try writer.read { db in
-                try Row.fetchAll(db, sql: """
-                    SELECT a.id, a.title, a.file, a.published,
-                           snippet(articles_fts, -1, ?, ?, '…', 24),
-                           bm25(articles_fts, 3.0, 1.0) AS score
-                    FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-                    WHERE articles_fts MATCH ?
-                    ORDER BY score, a.id
-                    LIMIT ?
-                    """, arguments: [open, close, query.ftsExpression, limit]
-                ).map { row in
+                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
                     SearchHit(id: row[0], title: row[1], file: row[2], published: row[3],
-                              snippet: MarkedSnippet(marked: row[4]), score: row[5])
+                              snippet: MarkedSnippet(marked: row[4]), bodyMatches: MarkedSnippet(marked: row[5]).matches,
+                              score: row[6])
                 }
             }
         } catch let error as DatabaseError {
-            throw DaftarError(.badQuery, "this query cannot be run; simplify it (\(error.message ?? "search failed"))", cause: error)
+            if query.raw != nil {
+                let detail = (error.message ?? "").replacingOccurrences(of: "fts5: ", with: "")
+                throw DaftarError(.badQuery, "the --fts expression is not valid FTS5 syntax (\(detail)); see https://sqlite.org/fts5.html#full_text_query_syntax", cause: error)
+            }
+            throw DaftarError(.badQuery, "this query cannot be run; simplify it or report it as a bug", cause: error)
         }
     }
 }

@@ -1,26 +1,279 @@
 /// A search as typed by the analyst, turned into an FTS5 expression over the folded index.
 ///
-/// Every word must match (in any order). Words are folded exactly as the index folds text,
-/// and quoted, so no input can reach FTS5 as syntax.
+/// The query language:
 ///
-/// ```swift
-/// try SearchQuery(parsing: "ولاديمير پوتين").ftsExpression  // "\"ولادیمیر\" \"پوتین\""
-/// ```
+/// | input | meaning |
+/// |---|---|
+/// | `روسیه ایران` | every word must occur, anywhere |
+/// | `"پیمان همکاری"` | the words in this order, adjacent |
+/// | `پوتین OR شویگو` | either (`OR` in capitals, between two terms) |
+/// | `-اوکراین` | articles with this word (or `-"a phrase"`) are left out |
+/// | `همکار*` | any word starting with this |
+///
+/// Words are folded exactly as the index folds text and always quoted, so no input reaches
+/// FTS5 as syntax: unbalanced quotes close at the end, stray operators and punctuation are
+/// dropped, FTS5 keywords (`AND`, `NOT`, `NEAR`) are ordinary words.
+///
+/// Persian writes one word joined, with a zero-width non-joiner, or spaced (`بینالمللی`,
+/// `بین‌المللی`, `بین المللی`). Each plain word therefore also matches as the phrase of its
+/// two halves (at a ZWNJ it had, else at each split leaving two or more letters on each side),
+/// and adjacent plain words also match joined into one word. The expansion is bounded: at
+/// most ``maxSplitsPerWord`` splits per word (those nearest the word's ends first, where
+/// Persian attaches affixes), joins only within runs of ``maxJoinRun`` words, and at most
+/// ``maxTerms`` terms per query.
 public struct SearchQuery: Sendable, Hashable {
-    /// The folded words, in the order typed.
-    public let words: [String]
-
-    public init(parsing text: String) throws(DaftarError) {
-        let words = PersianFolding.words(in: text).map(\.folded)
-        guard !words.isEmpty else {
-            throw DaftarError(.badQuery, "nothing to search for: the query has no letters or digits")
-        }
-        self.words = words
+    /// A matchable unit.
+    public indirect enum Term: Sendable, Hashable {
+        /// A folded word; `splits` are the positions (in scalars) where the typed word had a ZWNJ.
+        case word(String, splits: [Int])
+        /// A word prefix (`word*`).
+        case prefix(String)
+        /// Folded words that must be adjacent, in order.
+        case phrase([String])
+        /// Any of these.
+        case any([Term])
     }
 
-    /// The FTS5 MATCH expression: each folded word as a quoted string, all required.
+    /// Terms that must all match.
+    public let required: [Term]
+    /// Terms whose articles are left out.
+    public let excluded: [Term]
+    /// A raw FTS5 expression (`--fts`), used instead of the terms.
+    public let raw: String?
+
+    public static let maxTerms = 32
+    public static let maxSplitsPerWord = 8
+    public static let maxJoinRun = 6
+    /// Words shorter than this (in scalars) are not split.
+    public static let minSplitLength = 4
+
+    /// Parses the query language above. Throws only when nothing is left to search for.
+    public init(parsing text: String) throws(DaftarError) {
+        var required: [Term] = []
+        var excluded: [Term] = []
+        var pendingOr = false
+        for chunk in Self.chunks(of: text) {
+            switch chunk {
+            case .or:
+                pendingOr = !required.isEmpty
+            case .term(let term, let negated):
+                if negated {
+                    excluded.append(term)
+                    pendingOr = false
+                } else if pendingOr, let last = required.popLast() {
+                    if case .any(let alternatives) = last {
+                        required.append(.any(alternatives + [term]))
+                    } else {
+                        required.append(.any([last, term]))
+                    }
+                    pendingOr = false
+                } else {
+                    required.append(term)
+                }
+            }
+        }
+        guard required.count + excluded.count <= Self.maxTerms else {
+            throw DaftarError(.badQuery, "the query is too long: at most \(Self.maxTerms) words, phrases or exclusions")
+        }
+        guard !required.isEmpty else {
+            throw DaftarError(.badQuery, excluded.isEmpty
+                ? "nothing to search for: the query has no letters or digits"
+                : "nothing to search for: -word only excludes; add a word to find")
+        }
+        self.required = required
+        self.excluded = excluded
+        self.raw = nil
+    }
+
+    /// A raw FTS5 expression, passed as given (`daftar search --fts`).
+    public init(fts expression: String) throws(DaftarError) {
+        guard !expression.trimmingWhitespace.isEmpty else {
+            throw DaftarError(.badQuery, "the --fts expression is empty")
+        }
+        self.required = []
+        self.excluded = []
+        self.raw = expression
+    }
+
+    /// The folded words of the plain terms, in order (for tests and display).
+    public var words: [String] {
+        required.flatMap { term -> [String] in
+            switch term {
+            case .word(let w, _), .prefix(let w): [w]
+            case .phrase(let ws): ws
+            case .any: []
+            }
+        }
+    }
+
+    // MARK: - Lexing
+
+    enum Chunk {
+        case or
+        case term(Term, negated: Bool)
+    }
+
+    /// Splits the input into terms: quoted phrases, `OR`, `-negations`, `prefix*`, words.
+    static func chunks(of text: String) -> [Chunk] {
+        let scalars = Array(text.unicodeScalars)
+        var chunks: [Chunk] = []
+        var i = 0
+        func isSpace(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace }
+        while i < scalars.count {
+            if isSpace(scalars[i]) {
+                i += 1
+                continue
+            }
+            var negated = false
+            if scalars[i] == "-", i + 1 < scalars.count, !isSpace(scalars[i + 1]) {
+                negated = true
+                i += 1
+            }
+            if scalars[i] == "\"" {
+                var j = i + 1
+                while j < scalars.count, scalars[j] != "\"" { j += 1 }
+                let inner = String(String.UnicodeScalarView(scalars[(i + 1)..<j]))
+                i = j + 1
+                let words = PersianFolding.words(in: inner).map(\.folded)
+                if words.count == 1 {
+                    chunks.append(.term(.word(words[0], splits: []), negated: negated))
+                } else if words.count > 1 {
+                    chunks.append(.term(.phrase(words), negated: negated))
+                }
+                continue
+            }
+            var j = i
+            while j < scalars.count, !isSpace(scalars[j]), scalars[j] != "\"" { j += 1 }
+            let raw = Array(scalars[i..<j])
+            i = j
+            if raw == ["O", "R"], !negated {
+                chunks.append(.or)
+                continue
+            }
+            let isPrefix = raw.last == "*"
+            let body = String(String.UnicodeScalarView(isPrefix ? raw.dropLast() : raw[...]))
+            let words = PersianFolding.words(in: body)
+            switch words.count {
+            case 0:
+                continue
+            case 1 where isPrefix:
+                chunks.append(.term(.prefix(words[0].folded), negated: negated))
+            case 1:
+                chunks.append(.term(.word(words[0].folded, splits: zwnjSplits(body, words[0])), negated: negated))
+            default:
+                // `3+3` or `پوتین،روسیه`: what FTS5 itself would read as a phrase.
+                chunks.append(.term(.phrase(words.map(\.folded)), negated: negated))
+            }
+        }
+        return chunks
+    }
+
+    /// Where, in the folded word, the typed word had a ZWNJ.
+    static func zwnjSplits(_ text: String, _ word: PersianFolding.Word) -> [Int] {
+        let scalars = Array(text.unicodeScalars)[word.scalarRange]
+        var folded = 0
+        var splits: [Int] = []
+        for s in scalars {
+            if s == "\u{200C}" {
+                if folded > 0 { splits.append(folded) }
+                continue
+            }
+            switch PersianFolding.action(for: s) {
+            case .keep: folded += 1
+            case .replace(let r): folded += r.count
+            case .ignorable, .separator: break
+            }
+        }
+        return splits.filter { $0 < word.folded.unicodeScalars.count }
+    }
+
+    // MARK: - FTS5 expression
+
+    /// The FTS5 MATCH expression, with the spacing variants.
     public var ftsExpression: String {
-        words.map { "\"\($0)\"" }.joined(separator: " ")
+        if let raw { return raw }
+        var parts: [String] = []
+        var run: [String] = []  // consecutive plain words, for joins
+        var runSplits: [[Int]] = []
+        func flushRun() {
+            var start = 0
+            while start < run.count {
+                let end = min(start + Self.maxJoinRun, run.count)
+                parts.append(Self.segmentations(Array(run[start..<end]), Array(runSplits[start..<end])))
+                start = end
+            }
+            run.removeAll()
+            runSplits.removeAll()
+        }
+        for term in required {
+            if case .word(let w, let splits) = term {
+                run.append(w)
+                runSplits.append(splits)
+            } else {
+                flushRun()
+                parts.append(Self.render(term))
+            }
+        }
+        flushRun()
+        var expression = parts.count == 1 ? parts[0] : parts.map { "(\($0))" }.joined(separator: " AND ")
+        if !excluded.isEmpty {
+            expression = "(\(expression)) NOT (\(excluded.map(Self.render).joined(separator: " OR ")))"
+        }
+        return expression
+    }
+
+    static func quote(_ words: [String]) -> String {
+        // Folded words never contain `"` (it separates words), so quoting is safe.
+        "\"\(words.joined(separator: " "))\""
+    }
+
+    static func render(_ term: Term) -> String {
+        switch term {
+        case .word(let w, let splits): alternatives(w, splits: splits)
+        case .prefix(let w): "\(quote([w])) *"
+        case .phrase(let words): quote(words)
+        case .any(let terms): terms.map(render).joined(separator: " OR ")
+        }
+    }
+
+    /// A word, or the phrase of its two halves at each split point.
+    static func alternatives(_ word: String, splits: [Int]) -> String {
+        let forms = [quote([word])] + splitPhrases(word, zwnj: splits).map(quote)
+        return forms.count == 1 ? forms[0] : "(\(forms.joined(separator: " OR ")))"
+    }
+
+    /// The two-word phrases a word may have been written as.
+    public static func splitPhrases(_ word: String, zwnj: [Int] = []) -> [[String]] {
+        let scalars = Array(word.unicodeScalars)
+        func piece(_ r: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[r])) }
+        let n = scalars.count
+        var points: [Int]
+        if !zwnj.isEmpty {
+            points = zwnj
+        } else if n >= minSplitLength {
+            points = Array(2...(n - 2)).sorted { (min($0, n - $0), $0) < (min($1, n - $1), $1) }
+            points = Array(points.prefix(maxSplitsPerWord))
+        } else {
+            points = []
+        }
+        guard scalars.allSatisfy({ !("0"..."9").contains($0) }) else { return [] }  // numbers are not split
+        return points.map { [piece(0..<$0), piece($0..<n)] }
+    }
+
+    /// All ways to read a run of words, each adjacent pair either separate or joined.
+    static func segmentations(_ words: [String], _ splits: [[Int]]) -> String {
+        func go(_ i: Int) -> String? {
+            if i == words.count { return nil }
+            let single = alternatives(words[i], splits: splits[i])
+            let restAfterSingle = go(i + 1)
+            let asTyped = restAfterSingle.map { "\(single) AND \($0)" } ?? single
+            guard i + 1 < words.count else { return asTyped }
+            let joined = quote([words[i] + words[i + 1]])
+            let restAfterJoined = go(i + 2)
+            let asJoined = restAfterJoined.map { "\(joined) AND \($0)" } ?? joined
+            return "(\(asTyped)) OR (\(asJoined))"
+        }
+        return go(0) ?? ""
     }
 }
 
