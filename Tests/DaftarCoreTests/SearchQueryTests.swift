@@ -1,0 +1,91 @@
+import DaftarCore
+import Testing
+
+@Suite("Search query language")
+struct SearchQueryTests {
+    @Test func wordsAreFoldedAndQuoted() throws {
+        let query = try SearchQuery(parsing: "ولاديمير پوتين")
+        #expect(query.words == ["ولادیمیر", "پوتین"])
+        #expect(query.ftsExpression.contains("\"ولادیمیر\""))
+        #expect(query.ftsExpression.contains("\"ولادیمیرپوتین\""))  // the joined reading
+    }
+
+    @Test func phrasesOrExclusionAndPrefix() throws {
+        let query = try SearchQuery(parsing: #""پیمان همکاری" پوتین OR شویگو -اوکراین همکار*"#)
+        #expect(query.required == [
+            .phrase(["پیمان", "همکاری"]),
+            .any([.word("پوتین", splits: []), .word("شویگو", splits: [])]),
+            .prefix("همکار"),
+        ])
+        #expect(query.excluded == [.word("اوکراین", splits: [])])
+        let fts = query.ftsExpression
+        #expect(fts.hasSuffix(#") NOT (("اوکراین" OR "او کراین" OR "اوکرا ین" OR "اوک راین" OR "اوکر این"))"#))
+        #expect(fts.contains(#""همکار" *"#))
+        #expect(fts.contains(#""پیمان همکاری""#))
+    }
+
+    @Test func zwnjIsTheSplitPoint() throws {
+        let query = try SearchQuery(parsing: "مي‌کنند")
+        #expect(query.required == [.word("میکنند", splits: [2])])
+        #expect(query.ftsExpression == #"("میکنند" OR "می کنند")"#)
+    }
+
+    @Test func longWordsSplitNearTheirEndsFirstAndBounded() {
+        let phrases = SearchQuery.splitPhrases("همکاریهای")
+        #expect(phrases.count == SearchQuery.maxSplitsPerWord - 2)  // 9 letters: splits 2…7
+        #expect(phrases.contains(["همکاری", "های"]))
+        #expect(phrases.first == ["هم", "کاریهای"])
+        let long = String(repeating: "ب", count: 40)
+        #expect(SearchQuery.splitPhrases(long).count == SearchQuery.maxSplitsPerWord)
+        #expect(SearchQuery.splitPhrases("ایرا").count == 1)
+        #expect(SearchQuery.splitPhrases("ما").isEmpty)
+        #expect(SearchQuery.splitPhrases("1404").isEmpty)  // numbers are not split
+    }
+
+    @Test func joinsAreBoundedToRuns() throws {
+        let eight = try SearchQuery(parsing: "یک دو سه چهار پنج شش هفت هشت")
+        let fts = eight.ftsExpression
+        #expect(fts.contains("\"ششهفت\"") == false)  // 6 and 7 are in different runs
+        #expect(fts.contains("\"هفتهشت\""))
+        #expect(fts.contains("\"پنجشش\""))
+    }
+
+    @Test func tooManyTermsIsAClearError() {
+        let text = Array(repeating: "کلمه", count: SearchQuery.maxTerms + 1).joined(separator: " ")
+        let error = #expect(throws: DaftarError.self) { try SearchQuery(parsing: text) }
+        #expect(error?.code == .badQuery)
+        #expect(error?.message.contains("too long") == true)
+    }
+
+    @Test func onlyExclusionsIsAClearError() {
+        let error = #expect(throws: DaftarError.self) { try SearchQuery(parsing: "-روسیه -ایران") }
+        #expect(error?.message.contains("only excludes") == true)
+    }
+
+    @Test(arguments: [
+        #"""#, #""""#, "OR", "OR OR", "-", "- -", "*", "***", "(", ")", "^", ":", "{}",
+        "«»", "،؛؟", "\u{200C}", "\u{200F}", "-\"\"",
+    ])
+    func hostileInputWithoutWordsIsAClearError(_ text: String) {
+        #expect(throws: DaftarError.self) {
+            do { _ = try SearchQuery(parsing: text) } catch let error as DaftarError {
+                #expect(error.code == .badQuery)
+                throw error
+            }
+        }
+    }
+
+    @Test(arguments: ["AND", "NOT", "NEAR(", "col:x"])
+    func fts5KeywordsAreOrdinaryWords(_ text: String) throws {
+        let query = try SearchQuery(parsing: text)
+        #expect(query.words == PersianFolding.words(in: text).map(\.folded))
+    }
+
+    @Test func quotesNeverReachFTS5() throws {
+        let query = try SearchQuery(parsing: #"a"b "c OR" d" e\"f col:x NEAR(g h) {i j}"#)
+        // Every quote in the expression is one we added around folded words.
+        for piece in query.ftsExpression.split(separator: "\"", omittingEmptySubsequences: false).enumerated() where piece.offset % 2 == 1 {
+            #expect(piece.element.allSatisfy { $0.isLetter || $0.isNumber || $0 == " " }, "\(piece.element)")
+        }
+    }
+}
