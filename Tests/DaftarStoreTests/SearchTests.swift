@@ -1,0 +1,131 @@
+import DaftarCore
+@testable import DaftarStore
+import Foundation
+import GRDB
+import Testing
+
+@Suite("Search on the seeds")
+struct SearchTests {
+    static let s000 = "000_1ecfb78ca4866ac4.txt", s001 = "001_e43867a11d68460e.txt", s002 = "002_0a9e599e7ddfaa65.txt"
+    static let s003 = "003_8fc7de84c5610d4c.txt", s004 = "004_8002fddc3a075398.txt"
+
+    let fixture: StoreFixture
+    let store: Store
+
+    init() throws {
+        fixture = try StoreFixture()
+        store = try fixture.open()
+        try store.ingest(StoreFixture.seedFiles())
+    }
+
+    func files(_ text: String, _ filter: SearchFilter = SearchFilter()) throws -> Set<String> {
+        Set(try store.search(SearchQuery(parsing: text), filter: filter).map(\.file))
+    }
+
+    /// Joined, with a ZWNJ, or spaced: the same articles (the seeds write it joined in three
+    /// and spaced in one).
+    @Test(arguments: ["بین المللی", "بینالمللی", "بین‌المللی", "بين المللي"])
+    func internationalInAnySpelling(_ query: String) throws {
+        #expect(try files(query) == [Self.s000, Self.s002, Self.s003, Self.s004])
+    }
+
+    @Test(arguments: ["مي‌کنند", "می‌کنند", "میکنند", "می کنند"])
+    func spacedVerbPrefix(_ query: String) throws {
+        #expect(try files(query).contains(Self.s003))  // «امضا می کنند»
+    }
+
+    @Test(arguments: ["همکاری های", "همکاریهای", "همکاری‌های"])
+    func spacedPluralSuffix(_ query: String) throws {
+        #expect(try files(query) == [Self.s000, Self.s001, Self.s002, Self.s003, Self.s004])
+    }
+
+    @Test func digitsInEitherScript() throws {
+        #expect(try files("1404") == [Self.s000])
+        #expect(try files("۱۴۰۴") == [Self.s000])
+        #expect(try files("٢٠٢٤") == [Self.s003])  // Arabic-Indic digits find Persian ۲۰۲۴
+        #expect(try files("3") .contains(Self.s004))  // «3+3»
+    }
+
+    @Test func arabicLetterForms() throws {
+        #expect(try files("ولاديمير پوتين") == [Self.s000, Self.s002, Self.s003])
+        #expect(try files("كرملين") == (try files("کرملین")))
+    }
+
+    @Test func phrasesAndExclusions() throws {
+        #expect(try files(#""پیمان همکاری""#) == [Self.s003])
+        #expect(try files("پوتین -اوکراین") == [Self.s000, Self.s002])
+        #expect(try files(#"روسیه -"جمهوری آذربایجان""#).isDisjoint(with: [Self.s001]))
+        #expect(try files("لاوروف OR شایگو") == [Self.s001, Self.s004])
+        #expect(try files("پزشک*") == [Self.s000, Self.s003])
+    }
+
+    @Test func filters() throws {
+        #expect(try files("پوتین", SearchFilter(since: "2025-01-01")) == [Self.s000])
+        #expect(try files("پوتین", SearchFilter(until: "2025-08-25")).isEmpty)
+        #expect(try files("پوتین", SearchFilter(fileGlob: "00[23]*")) == [Self.s002, Self.s003])
+    }
+
+    @Test func matchOffsetsPointIntoTheOriginalBody() throws {
+        let hits = try store.search(SearchQuery(parsing: "بين المللي"))
+        #expect(hits.count == 4)
+        for hit in hits {
+            let body = Array(try store.article(hit.id).body.unicodeScalars)
+            #expect(!hit.bodyMatches.isEmpty)
+            let matched = hit.bodyMatches.map { PersianFolding.fold(String(String.UnicodeScalarView(body[$0]))) }
+            // Every mark is a form of the query's words (as typed, every word is highlighted)…
+            #expect(matched.allSatisfy { ["بین", "المللی", "بینالمللی", "بین المللی"].contains($0) }, "\(hit.file): \(matched)")
+            // …and the compound itself is among them.
+            #expect(matched.contains { $0 == "بینالمللی" || $0 == "بین المللی" } || matched.contains("المللی"), "\(hit.file)")
+        }
+    }
+
+    @Test func rankingIsStableAndTiesBreakById() throws {
+        let first = try store.search(SearchQuery(parsing: "روسیه"))
+        #expect(first.count == 5)
+        #expect(first.map(\.score) == first.map(\.score).sorted())
+        #expect(try store.search(SearchQuery(parsing: "روسیه")).map(\.id) == first.map(\.id))
+    }
+
+    @Test func indexStaysCorrectAfterRebuild() throws {
+        let queries = ["بین المللی", "مي‌کنند", "همکاری های", "1404", #""پیمان همکاری""#, "پوتین -اوکراین"]
+        let before = try queries.map { try store.search(SearchQuery(parsing: $0)).map(\.id) }
+        _ = try store.rebuild()
+        let after = try queries.map { try store.search(SearchQuery(parsing: $0)).map(\.id) }
+        #expect(before == after)
+        // FTS5's own consistency check of the external-content index.
+        try store.writer.write { db in try db.execute(sql: "INSERT INTO articles_fts(articles_fts) VALUES ('integrity-check')") }
+    }
+
+    /// Whatever is typed: results or a clear `badQuery` message, never an SQLite error.
+    @Test(arguments: [
+        #"""#, #"""""#, #""unbalanced"#, "OR", "پوتین OR", "OR پوتین", "AND", "NOT پوتین", "NEAR(پوتین", "پوتین)",
+        "(((", "*", "پو*تین", "**پوتین", "-", "--پوتین", "-پوتین", "^پوتین", "پوتین:روسیه", "col:پوتین", "{پوتین}",
+        "'", "\\", "\u{0}", "\u{200C}\u{200C}", "\u{202E}پوتین", "🙂", "؟!،", "پوتین\"روسیه", "\"-\"",
+        String(repeating: "پوتین ", count: 31), String(repeating: "x", count: 10_000), String(repeating: "\" ", count: 5_000),
+        String(repeating: "ب", count: 10_000), (0..<40).map { "w\($0)" }.joined(separator: " "),
+    ])
+    func hostileQuery(_ text: String) {
+        do {
+            let query = try SearchQuery(parsing: text)
+            _ = try store.search(query)
+        } catch let error as DaftarError {
+            #expect(error.code == .badQuery)
+            #expect(!error.message.contains("SQLite"))
+            #expect(!error.message.contains("fts5"))
+        } catch {
+            Issue.record("unexpected error \(error) for \(text.prefix(40))")
+        }
+    }
+
+    @Test(arguments: ["پوتین AND", "NEAR(", "\"", "a:b", "(", "پوتین NOT"])
+    func invalidRawFTSIsAClearError(_ text: String) throws {
+        let error = #expect(throws: DaftarError.self) { try store.search(SearchQuery(fts: text)) }
+        #expect(error?.code == .badQuery)
+        #expect(error?.message.contains("--fts") == true)
+    }
+
+    @Test func rawFTSWorks() throws {
+        let hits = try store.search(SearchQuery(fts: "NEAR(ولادیمیر پوتین, 1)"))
+        #expect(Set(hits.map(\.file)) == [Self.s000, Self.s002, Self.s003])
+    }
+}
