@@ -33,6 +33,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmarks against raw-SQLite baselines: swift run -c release daftar-bench
+        .executableTarget(
+            name: "daftar-bench",
+            dependencies: [
+                "DaftarCore", "DaftarStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "DaftarCoreTests", dependencies: ["DaftarCore"]),
         .testTarget(
             name: "DaftarStoreTests",

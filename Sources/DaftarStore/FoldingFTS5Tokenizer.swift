@@ -7,12 +7,12 @@ import GRDB
 /// DESIGN §4 suggested wrapping `unicode61`; the fold lives in DaftarCore instead so that the
 /// index, the query side and quote anchoring share one implementation that is testable
 /// without SQLite, and so that the token boundaries are ours rather than `unicode61`'s.
-final class FoldingFTS5Tokenizer: FTS5CustomTokenizer {
-    static let name = "daftar"
+public final class FoldingFTS5Tokenizer: FTS5CustomTokenizer {
+    public static let name = "daftar"
 
-    init(db: Database, arguments: [String]) throws {}
+    public init(db: Database, arguments: [String]) throws {}
 
-    func tokenize(
+    public func tokenize(
         context: UnsafeMutableRawPointer?,
         tokenization: FTS5Tokenization,
         pText: UnsafePointer<CChar>?,

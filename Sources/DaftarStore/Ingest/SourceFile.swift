@@ -12,6 +12,14 @@ public struct SourceFile: Sendable, Hashable {
     /// `utf-8`, `utf-8-bom`, `utf-16le` or `utf-16be`.
     public let encoding: String
 
+    /// A file already in memory (for tests and benchmarks).
+    public init(path: String, name: String, text: String, encoding: String = "utf-8") {
+        self.path = path
+        self.name = name
+        self.text = text
+        self.encoding = encoding
+    }
+
     /// Reads and decodes one file. UTF-8 (with or without a byte-order mark) and UTF-16 with
     /// a byte-order mark are accepted; anything else is refused with a message naming the file.
     public static func read(path: String, maxBytes: Int = Limits.defaultArticleBytes) throws -> SourceFile {

@@ -1,0 +1,139 @@
+import ArgumentParser
+import DaftarCore
+import DaftarStore
+import Foundation
+import GRDB
+
+/// Measures Daftar against raw-SQLite baselines in the same run, each phase in its own
+/// process (so that its peak RSS is its own), and prints one JSON line per figure, then a
+/// table. Run with `swift run -c release daftar-bench`.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "daftar-bench",
+        abstract: "Daftar's speed and memory as ratios to raw SQLite, measured in the same run.",
+        discussion: """
+            Phases: ingest (Daftar vs (a) plain rows + FTS5 unicode61, (b) the same rows Daftar \
+            writes, with Daftar's tokenizer), small (small events vs the same rows and plain rows), \
+            replay (rebuild vs re-deriving the same tables from the same rows), search (latency of \
+            a fixed query mix, with and without the Persian spacing variants).
+            """)
+
+    @Option(help: "Comma-separated corpus sizes (articles).")
+    var sizes: String = "2000,10000"
+
+    @Option(help: "Small events per run of the small-events phase.")
+    var events: Int = 20_000
+
+    @Option(help: "Corpus seed.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search.")
+    var phases: String = "ingest,small,replay,search"
+
+    @Option(help: .hidden) var child: String?
+    @Option(help: .hidden) var dir: String?
+    @Option(help: .hidden) var size: Int = 0
+
+    func run() throws {
+        if let child, let dir {
+            let phase = Phase(dir: dir, size: size, events: events, seed: seed)
+            let figures = try phase.run(child)
+            for figure in figures { print(figure.jsonLine) }
+            return
+        }
+        let sizes = self.sizes.split(separator: ",").compactMap { Int($0) }
+        let phases = self.phases.split(separator: ",").map(String.init)
+        var all: [Figure] = []
+        FileHandle.standardError.write(Data("daftar-bench: SQLite \(Phase.sqliteVersion()), \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB\n".utf8))
+        for size in sizes {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-bench-\(UUID().uuidString)").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            // ingest must run first: the other phases use its store.
+            var steps = ["ingest", "ingest-baseline"].filter { _ in phases.contains("ingest") || phases.contains("replay") || phases.contains("search") }
+            if phases.contains("small") { steps += ["small", "small-baseline"] }
+            if phases.contains("replay") { steps += ["replay", "replay-baseline"] }
+            if phases.contains("search") { steps += ["search"] }
+            for step in steps {
+                FileHandle.standardError.write(Data("daftar-bench: \(size) articles: \(step)…\n".utf8))
+                let lines = try runChild(step, dir: dir, size: size)
+                for line in lines {
+                    print(line)
+                    if let figure = Figure(jsonLine: line) { all.append(figure) }
+                }
+            }
+            for ratio in Self.ratios(all.filter { $0.size == size }) {
+                print(ratio.jsonLine)
+                all.append(ratio)
+            }
+        }
+        print(Figure.table(all))
+    }
+
+    /// Daftar's figures over the same run's baselines.
+    static func ratios(_ figures: [Figure]) -> [Figure] {
+        func value(_ phase: String, _ metric: String) -> Double? {
+            figures.first { $0.phase == phase && $0.metric == metric }?.value
+        }
+        let pairs: [(String, String, String, String)] = [
+            ("ingest", "daftar_articles_per_s", "baseline_a_articles_per_s", "ratio_to_baseline_a"),
+            ("ingest", "daftar_articles_per_s", "baseline_b_articles_per_s", "ratio_to_baseline_b"),
+            ("small", "daftar_events_per_s", "baseline_same_rows_events_per_s", "ratio_to_same_rows"),
+            ("small", "daftar_events_per_s", "baseline_plain_rows_per_s", "ratio_to_plain_rows"),
+            ("replay", "daftar_events_per_s", "baseline_events_per_s", "ratio_to_baseline"),
+        ]
+        return pairs.compactMap { phase, daftar, baseline, name in
+            guard let d = value(phase, daftar), let b = value(phase, baseline), let size = figures.first?.size else { return nil }
+            return Figure(phase, size, name, d / b, "×")
+        }
+    }
+
+    func runChild(_ phase: String, dir: String, size: Int) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["--child", phase, "--dir", dir, "--size", "\(size)", "--events", "\(events)", "--seed", "\(seed)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+}
+
+/// One measured figure.
+struct Figure: Codable {
+    var phase: String
+    var size: Int
+    var metric: String
+    var value: Double
+    var unit: String
+
+    var jsonLine: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+
+    init(_ phase: String, _ size: Int, _ metric: String, _ value: Double, _ unit: String) {
+        (self.phase, self.size, self.metric, self.value, self.unit) = (phase, size, metric, value, unit)
+    }
+
+    init?(jsonLine: String) {
+        guard let figure = try? JSONDecoder().decode(Figure.self, from: Data(jsonLine.utf8)) else { return nil }
+        self = figure
+    }
+
+    static func table(_ figures: [Figure]) -> String {
+        var out = "\n" + "phase".padding(toLength: 16, withPad: " ", startingAt: 0) + "size".padding(toLength: 9, withPad: " ", startingAt: 0)
+            + "metric".padding(toLength: 34, withPad: " ", startingAt: 0) + "value\n"
+        for f in figures {
+            let value = f.value >= 100 ? String(format: "%.0f", f.value) : String(format: "%.3f", f.value)
+            out += f.phase.padding(toLength: 16, withPad: " ", startingAt: 0) + "\(f.size)".padding(toLength: 9, withPad: " ", startingAt: 0)
+                + f.metric.padding(toLength: 34, withPad: " ", startingAt: 0) + "\(value) \(f.unit)\n"
+        }
+        return out
+    }
+}
