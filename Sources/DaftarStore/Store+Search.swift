@@ -35,8 +35,10 @@ extension Store {
     /// snippet of its original text and where in the body the matches are.
     public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), limit: Int = 20) throws -> [SearchHit] {
         let open = String(MarkedSnippet.open), close = String(MarkedSnippet.close)
+        // Rank first, then compute snippets and highlights for the returned rows only: in one
+        // query SQLite would evaluate them for every match before sorting.
         var conditions = ["articles_fts MATCH ?"]
-        var arguments: [any DatabaseValueConvertible] = [open, close, open, close, query.ftsExpression]
+        var arguments: [any DatabaseValueConvertible] = [query.ftsExpression]
         if let since = filter.since {
             conditions.append("a.published >= ?")
             arguments.append(since)
@@ -49,16 +51,24 @@ extension Store {
             conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.article = a.id AND s.file GLOB ?)")
             arguments.append(glob)
         }
-        arguments.append(limit)
+        arguments += [limit, open, close, open, close, query.ftsExpression]
         let sql = """
+            WITH top AS (
+                SELECT a.rowid AS rowid, a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score
+                FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+                WHERE \(conditions.joined(separator: " AND "))
+                ORDER BY score, a.id
+                LIMIT ?
+            )
             SELECT a.id, a.title, a.file, a.published,
                    snippet(articles_fts, -1, ?, ?, '…', 24),
                    highlight(articles_fts, 1, ?, ?),
-                   bm25(articles_fts, 3.0, 1.0) AS score
-            FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-            WHERE \(conditions.joined(separator: " AND "))
-            ORDER BY score, a.id
-            LIMIT ?
+                   top.score
+            FROM top
+            JOIN articles_fts ON articles_fts.rowid = top.rowid
+            JOIN articles a ON a.rowid = top.rowid
+            WHERE articles_fts MATCH ?
+            ORDER BY top.score, top.id
             """
         do {
             return try writer.read { db in

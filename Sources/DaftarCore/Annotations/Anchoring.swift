@@ -1,0 +1,125 @@
+/// Where an annotation points in an article body: the W3C `TextQuoteSelector` (exact text with
+/// some context) and `TextPositionSelector` (offsets in Unicode scalars of the body).
+public struct TextAnchor: Sendable, Hashable {
+    public var exact: String
+    public var prefix: String
+    public var suffix: String
+    public var start: Int
+    public var end: Int
+
+    public init(exact: String, prefix: String, suffix: String, start: Int, end: Int) {
+        (self.exact, self.prefix, self.suffix, self.start, self.end) = (exact, prefix, suffix, start, end)
+    }
+
+    /// Scalars of context kept on each side.
+    public static let contextLength = 32
+
+    /// The anchor of `start..<end` in `body`, with the body's own text as exact, prefix and suffix.
+    public init(body: [Unicode.Scalar], start: Int, end: Int) {
+        func text(_ r: Range<Int>) -> String { String(String.UnicodeScalarView(body[r])) }
+        self.init(
+            exact: text(start..<end),
+            prefix: text(max(0, start - Self.contextLength)..<start),
+            suffix: text(end..<min(body.count, end + Self.contextLength)),
+            start: start, end: end)
+    }
+}
+
+/// Finds a quote in an article body the way a Persian reader means it: with the folding of
+/// search (letter forms, digits, ZWNJ and diacritics ignored) and ignoring where words are
+/// separated (so `بین المللی` anchors on `بینالمللی` and the other way round).
+///
+/// The body is folded once into a sequence of word scalars with a map back to original
+/// positions, so a match is reported in the original text.
+public struct Anchoring: Sendable {
+    /// The body's scalars.
+    public let body: [Unicode.Scalar]
+    /// Folded word scalars of the body, separators removed.
+    let folded: [Unicode.Scalar]
+    /// For each folded scalar, the original scalar range it came from.
+    let origin: [Range<Int>]
+
+    public init(body: String) {
+        self.body = Array(body.unicodeScalars)
+        (folded, origin) = Self.fold(self.body)
+    }
+
+    static func fold(_ scalars: [Unicode.Scalar]) -> ([Unicode.Scalar], [Range<Int>]) {
+        var folded: [Unicode.Scalar] = []
+        var origin: [Range<Int>] = []
+        folded.reserveCapacity(scalars.count)
+        origin.reserveCapacity(scalars.count)
+        for (i, s) in scalars.enumerated() {
+            switch PersianFolding.action(for: s) {
+            case .keep:
+                folded.append(s)
+                origin.append(i..<i + 1)
+            case .replace(let r):
+                for x in r {
+                    folded.append(x)
+                    origin.append(i..<i + 1)
+                }
+            case .ignorable, .separator:
+                break
+            }
+        }
+        return (folded, origin)
+    }
+
+    static func foldedScalars(_ text: String) -> [Unicode.Scalar] {
+        fold(Array(text.unicodeScalars)).0
+    }
+
+    /// A match: the original scalar range.
+    public typealias Match = Range<Int>
+
+    /// Every occurrence of `quote`, in reading order (overlapping ones included).
+    public func occurrences(of quote: String) -> [Match] {
+        let needle = Self.foldedScalars(quote)
+        guard !needle.isEmpty, needle.count <= folded.count else { return [] }
+        var out: [Match] = []
+        var i = 0
+        while i + needle.count <= folded.count {
+            if folded[i] == needle[0], Array(folded[i..<i + needle.count]) == needle {
+                out.append(origin[i].lowerBound..<origin[i + needle.count - 1].upperBound)
+            }
+            i += 1
+        }
+        return out
+    }
+
+    /// The occurrences whose folded context ends with `prefix` and starts with `suffix`.
+    public func occurrences(of quote: String, prefix: String?, suffix: String?) -> [Match] {
+        let p = prefix.map(Self.foldedScalars) ?? []
+        let s = suffix.map(Self.foldedScalars) ?? []
+        return occurrences(of: quote).filter { match in
+            let before = Self.fold(Array(body[..<match.lowerBound])).0
+            let after = Self.fold(Array(body[match.upperBound...])).0
+            return before.suffix(p.count).elementsEqual(p) && after.prefix(s.count).elementsEqual(s)
+        }
+    }
+
+    /// The passage of the body closest to `quote`: where the longest beginning of the quote
+    /// occurs; nil when not even its first letter does.
+    public func closestPassage(to quote: String) -> Match? {
+        let needle = Self.foldedScalars(quote)
+        var best: Match? = nil
+        var lo = 1, hi = needle.count
+        while lo <= hi {
+            let mid = (lo + hi) / 2
+            let prefix = String(String.UnicodeScalarView(needle[0..<mid]))
+            if let first = occurrences(of: prefix).first {
+                best = first.lowerBound..<min(body.count, first.lowerBound + max(needle.count, first.count) + 8)
+                lo = mid + 1
+            } else {
+                hi = mid - 1
+            }
+        }
+        return best
+    }
+
+    /// The body's text in `range`.
+    public func text(_ range: Range<Int>) -> String {
+        String(String.UnicodeScalarView(body[range.clamped(to: 0..<body.count)]))
+    }
+}

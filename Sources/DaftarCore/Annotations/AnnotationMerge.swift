@@ -1,0 +1,135 @@
+/// The W3C Web Annotation motivations (https://www.w3.org/TR/annotation-vocab/#motivation).
+public enum Motivation {
+    public static let all: [String] = [
+        "assessing", "bookmarking", "classifying", "commenting", "describing", "editing", "highlighting",
+        "identifying", "linking", "moderating", "questioning", "replying", "tagging",
+    ]
+}
+
+/// Tags are compared folded, as search folds words (`ايران` and `ایران` are one tag).
+public enum Tag {
+    public static func key(_ tag: String) -> String { PersianFolding.fold(tag) }
+}
+
+/// One value of a multi-value register, with the event that wrote it.
+public struct RegisterValue: Sendable, Hashable {
+    public var value: String
+    public var dot: Dot
+    public var author: String
+    public var time: Int64
+    public var hash: String
+}
+
+/// A register's state: the values of the writes no other write has seen (DESIGN §3).
+public struct Register: Sendable, Hashable {
+    /// The concurrent latest values, displayed one first.
+    public var values: [RegisterValue]
+    /// The value shown: the greatest `(time, origin, seq)` among ``values``.
+    public var displayed: RegisterValue? { values.first }
+    /// Concurrent writes with different values: the analyst should resolve them.
+    public var inConflict: Bool { Set(values.map(\.value)).count > 1 }
+
+    /// Resolves the writes of one field (`(value, event)` pairs).
+    public init(writes: [(String, Event)]) {
+        let latest = writes.filter { w in !writes.contains { other in w.1.happened(before: other.1) } }
+        values = latest.map { RegisterValue(value: $0.0, dot: $0.1.dot, author: $0.1.author, time: $0.1.time, hash: $0.1.hash) }
+            .sorted { ($0.time, $0.dot.origin, $0.dot.seq) > ($1.time, $1.dot.origin, $1.dot.seq) }
+    }
+}
+
+/// An observed-remove set of tags: a remove removes the adds it has seen; a concurrent add wins.
+public enum ObservedRemoveSet {
+    /// Present tags, keyed by their folded form, each displayed as first written (the earliest
+    /// present add by `(time, origin, seq)`).
+    public static func resolve(adds: [(String, Event)], removes: [(String, Event)]) -> [String: String] {
+        var present: [String: (String, Event)] = [:]
+        for (tag, add) in adds {
+            let key = Tag.key(tag)
+            guard !key.isEmpty else { continue }
+            let removed = removes.contains { Tag.key($0.0) == key && add.happened(before: $0.1) }
+            guard !removed else { continue }
+            if let current = present[key], (current.1.time, current.1.origin, current.1.seq) <= (add.time, add.origin, add.seq) { continue }
+            present[key] = (tag, add)
+        }
+        return present.mapValues(\.0)
+    }
+}
+
+/// What an annotation looks like given the set of its events — independent of their order.
+public struct AnnotationView: Sendable, Hashable {
+    public var id: String
+    public var article: String
+    public var anchor: TextAnchor
+    public var note: Register
+    public var motivation: Register
+    /// Folded tag → displayed spelling.
+    public var tags: [String: String]
+    public var deleted: Bool
+    /// Edits concurrent with a delete that nothing has resolved yet (DESIGN §3).
+    public var editsConcurrentWithDelete: [RegisterValue]
+    /// The creator: an imported annotation's original creator, else the author of its creation.
+    public var creator: String
+    /// When it was created, ms (an import keeps the original `created` text in ``createdText``).
+    public var created: Int64
+    public var createdText: String?
+    /// The latest time of any of its events.
+    public var modified: Int64
+    /// The creation event's hash (for `log` and history).
+    public var createdBy: Dot
+
+    /// True when the analyst should look: concurrent notes or motivations, or an edit
+    /// concurrent with a delete.
+    public var inConflict: Bool { note.inConflict || motivation.inConflict || !editsConcurrentWithDelete.isEmpty }
+
+    /// Resolves one annotation from all events that name it; nil without an `annotation.created`.
+    public static func resolve(_ events: [Event]) -> AnnotationView? {
+        func string(_ e: Event, _ key: String) -> String? { e.data?[key]?.stringValue }
+        let creates = events.filter { $0.type == "annotation.created" && $0.data != nil }
+            .sorted { ($0.time, $0.origin, $0.seq) < ($1.time, $1.origin, $1.seq) }
+        guard let create = creates.first, let data = create.data,
+            let id = string(create, "annotation"), let article = string(create, "article"),
+            let target = data["target"], let exact = target["exact"]?.stringValue,
+            let start = target["start"]?.intValue, let end = target["end"]?.intValue
+        else { return nil }
+
+        let edits = events.filter { $0.type == "annotation.edited" && $0.data != nil }
+        let writers = creates + edits
+        let note = Register(writes: writers.compactMap { e in string(e, "note").map { ($0, e) } })
+        let motivation = Register(writes: writers.compactMap { e in string(e, "motivation").map { ($0, e) } })
+
+        var adds: [(String, Event)] = []
+        for c in creates { for tag in c.data?["tags"]?.arrayValue ?? [] { if let t = tag.stringValue { adds.append((t, c)) } } }
+        adds += events.filter { $0.type == "annotation.tagged" }.compactMap { e in string(e, "tag").map { ($0, e) } }
+        let removes = events.filter { $0.type == "annotation.untagged" }.compactMap { e in string(e, "tag").map { ($0, e) } }
+        let tags = ObservedRemoveSet.resolve(adds: adds, removes: removes)
+
+        let deletes = events.filter { $0.type == "annotation.deleted" }
+        let restores = events.filter { $0.type == "annotation.restored" }
+        let effective = deletes.filter { d in !restores.contains { d.happened(before: $0) } }
+        let changes = events.filter { ["annotation.edited", "annotation.tagged", "annotation.untagged"].contains($0.type) }
+        let decisions = deletes + restores
+        var concurrent: [RegisterValue] = []
+        for e in changes {
+            let clashes = effective.contains { d in
+                e.isConcurrent(with: d) && !decisions.contains { x in e.happened(before: x) && d.happened(before: x) }
+            }
+            if clashes {
+                concurrent.append(RegisterValue(
+                    value: string(e, "note") ?? string(e, "tag").map { "\(e.type == "annotation.tagged" ? "+" : "-")#\($0)" } ?? string(e, "motivation") ?? "",
+                    dot: e.dot, author: e.author, time: e.time, hash: e.hash))
+            }
+        }
+        concurrent.sort { ($0.time, $0.dot.origin, $0.dot.seq) < ($1.time, $1.dot.origin, $1.dot.seq) }
+
+        return AnnotationView(
+            id: id, article: article,
+            anchor: TextAnchor(exact: exact, prefix: target["prefix"]?.stringValue ?? "", suffix: target["suffix"]?.stringValue ?? "",
+                               start: Int(start), end: Int(end)),
+            note: note, motivation: motivation, tags: tags,
+            deleted: !effective.isEmpty, editsConcurrentWithDelete: concurrent,
+            creator: string(create, "creator") ?? create.author,
+            created: create.time, createdText: string(create, "created"),
+            modified: events.map(\.time).max() ?? create.time,
+            createdBy: create.dot)
+    }
+}
