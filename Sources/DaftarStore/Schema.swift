@@ -4,12 +4,15 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 }
+    public static var currentSQL: String { v1 + v2 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
+        }
+        migrator.registerMigration("v2-annotations") { db in
+            try db.execute(sql: v2)
         }
         return migrator
     }
@@ -102,6 +105,64 @@ public enum Schema {
         -- Projection: full-text index of articles, folded by the `daftar` tokenizer.
         CREATE VIRTUAL TABLE articles_fts USING fts5(
             title, body, content='articles', content_rowid='rowid', tokenize='daftar'
+        );
+        """
+
+    static let v2 = """
+        -- Projection: which events name each annotation (the merge rules read them all).
+        CREATE TABLE annotation_events (
+            annotation TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (annotation, origin, seq)
+        ) WITHOUT ROWID;
+
+        -- Projection: each annotation as the merge rules resolve it.
+        CREATE TABLE annotations (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            article TEXT NOT NULL,
+            exact TEXT NOT NULL,
+            prefix TEXT NOT NULL,
+            suffix TEXT NOT NULL,
+            start INTEGER NOT NULL CHECK (start >= 0),
+            "end" INTEGER NOT NULL CHECK ("end" >= start),
+            note TEXT NOT NULL,
+            motivation TEXT NOT NULL,
+            creator TEXT NOT NULL,
+            created INTEGER NOT NULL,
+            modified INTEGER NOT NULL,
+            deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+            conflict INTEGER NOT NULL CHECK (conflict IN (0, 1))
+        );
+        CREATE INDEX annotations_by_article ON annotations(article, start, id);
+
+        CREATE TABLE annotation_tags (
+            annotation TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            display TEXT NOT NULL,
+            PRIMARY KEY (annotation, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX annotation_tags_by_tag ON annotation_tags(tag);
+
+        -- Projection: tags on whole articles (an observed-remove set per article).
+        CREATE TABLE article_tag_events (
+            article TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (article, origin, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE article_tags (
+            article TEXT NOT NULL,
+            tag TEXT NOT NULL,
+            display TEXT NOT NULL,
+            PRIMARY KEY (article, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX article_tags_by_tag ON article_tags(tag);
+
+        -- Projection: full-text index of the notes of annotations that are not deleted.
+        CREATE VIRTUAL TABLE notes_fts USING fts5(
+            note, content='annotations', content_rowid='rowid', tokenize='daftar'
         );
         """
 }

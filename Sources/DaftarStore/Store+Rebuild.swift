@@ -94,7 +94,41 @@ extension Store {
             ])
             hasher.update(data: [0x0A])
         }
+        try digestAnnotations(db, feed)
         return ByteEncoding.hex(hasher.finalize())
+    }
+
+    /// Annotations and tags, as the analyst sees them: resolved values, conflicts, tags.
+    static func digestAnnotations(_ db: Database, _ feed: (JSONValue) -> Void) throws {
+        func register(_ r: Register) -> JSONValue {
+            .array(r.values.map { ["value": .string($0.value), "origin": .string($0.dot.origin.rawValue), "seq": .int($0.dot.seq)] })
+        }
+        for view in try annotationViews(db, ids: String.fetchAll(db, sql: "SELECT id FROM annotations ORDER BY id")) {
+            feed([
+                "annotation": .string(view.id), "article": .string(view.article),
+                "exact": .string(view.anchor.exact), "prefix": .string(view.anchor.prefix), "suffix": .string(view.anchor.suffix),
+                "start": .int(Int64(view.anchor.start)), "end": .int(Int64(view.anchor.end)),
+                "note": register(view.note), "motivation": register(view.motivation),
+                "tags": .object(view.tags.mapValues(JSONValue.string)),
+                "deleted": .bool(view.deleted),
+                "editsConcurrentWithDelete": .array(view.editsConcurrentWithDelete.map { .string($0.hash) }),
+                "creator": .string(view.creator), "created": .int(view.created), "modified": .int(view.modified),
+            ])
+        }
+        var articleTags: [String: [String: JSONValue]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT article, tag, display FROM article_tags") {
+            articleTags[row[0], default: [:]][row[1]] = .string(row[2])
+        }
+        feed(.object(articleTags.mapValues(JSONValue.object)))
+    }
+
+    /// Resolves annotations from their events (the merge rules of DaftarCore).
+    static func annotationViews(_ db: Database, ids: [String]) throws -> [AnnotationView] {
+        let dotsOf = try db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?")
+        return try ids.compactMap { id in
+            let dots = try Row.fetchAll(dotsOf, arguments: [id]).map { ($0[0] as String, $0[1] as Int64) }
+            return AnnotationView.resolve(try Projector.events(dots, db))
+        }
     }
 
     /// Re-verifies the whole log from its stored bytes: every event's hashes, every chain

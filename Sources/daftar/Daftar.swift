@@ -16,8 +16,9 @@ struct Daftar: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, Ingest.self, List.self, Show.self, Search.self, Log.self,
-            Rebuild.self, Digest.self, Verify.self, Status.self,
+            Init.self, Ingest.self, List.self, Show.self, Search.self,
+            Annotate.self, Annotations.self, Edit.self, Delete.self, Restore.self, TagCommand.self, Untag.self, Tags.self,
+            Log.self, Rebuild.self, Digest.self, Verify.self, Status.self,
         ]
     )
 

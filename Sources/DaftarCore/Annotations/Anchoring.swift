@@ -66,7 +66,7 @@ public struct Anchoring: Sendable {
         return (folded, origin)
     }
 
-    static func foldedScalars(_ text: String) -> [Unicode.Scalar] {
+    public static func foldedScalars(_ text: String) -> [Unicode.Scalar] {
         fold(Array(text.unicodeScalars)).0
     }
 

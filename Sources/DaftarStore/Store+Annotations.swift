@@ -1,0 +1,224 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// How `annotate` picks the passage.
+public enum AnnotationTarget: Sendable, Hashable {
+    /// A quote, found with the search folding; `prefix`/`suffix` or `occurrence` (1-based)
+    /// pick one when it occurs more than once.
+    case quote(String, prefix: String?, suffix: String?, occurrence: Int?)
+    /// Offsets in Unicode scalars of the body.
+    case positions(start: Int, end: Int)
+}
+
+extension Store {
+    /// Anchors a new annotation in an article and records it. Nothing is written on error.
+    public func annotate(
+        article: String, target: AnnotationTarget, note: String = "", tags: [String] = [], motivation: String? = nil
+    ) throws -> AnnotationView {
+        let motivation = motivation ?? (note.isEmpty ? (tags.isEmpty ? "highlighting" : "tagging") : "commenting")
+        try Self.checkMotivation(motivation)
+        let body = try self.article(article).body
+        let anchor = try Self.anchor(target, in: body, articleID: article)
+        let id = UUID().uuidString.lowercased()
+        let data: JSONValue = [
+            "annotation": .string(id),
+            "article": .string(article),
+            "target": Self.targetJSON(anchor),
+            "note": .string(note),
+            "motivation": .string(motivation),
+            "tags": .array(Self.distinctTags(tags).map(JSONValue.string)),
+        ]
+        try commit([EventDraft(type: "annotation.created", data: data)])
+        return try annotation(id)
+    }
+
+    static func checkMotivation(_ motivation: String) throws {
+        guard Motivation.all.contains(motivation) else {
+            throw DaftarError(.badInput, "unknown motivation \"\(motivation)\"; use one of: \(Motivation.all.joined(separator: ", "))")
+        }
+    }
+
+    static func distinctTags(_ tags: [String]) -> [String] {
+        var seen = Set<String>()
+        return tags.map(\.trimmingWhitespace).filter { !Tag.key($0).isEmpty && seen.insert(Tag.key($0)).inserted }
+    }
+
+    static func targetJSON(_ anchor: TextAnchor) -> JSONValue {
+        [
+            "exact": .string(anchor.exact), "prefix": .string(anchor.prefix), "suffix": .string(anchor.suffix),
+            "start": .int(Int64(anchor.start)), "end": .int(Int64(anchor.end)),
+        ]
+    }
+
+    /// Finds the passage: the quote with the search folding, or the given positions.
+    static func anchor(_ target: AnnotationTarget, in body: String, articleID: String) throws -> TextAnchor {
+        let anchoring = Anchoring(body: body)
+        switch target {
+        case .positions(let start, let end):
+            guard start >= 0, end > start, end <= anchoring.body.count else {
+                throw DaftarError(.badInput, "positions \(start)–\(end) are not a passage of article \(articleID.prefix(12)), whose body has \(anchoring.body.count) characters")
+            }
+            return TextAnchor(body: anchoring.body, start: start, end: end)
+        case .quote(let quote, let prefix, let suffix, let occurrence):
+            guard !Anchoring.foldedScalars(quote).isEmpty else {
+                throw DaftarError(.badInput, "the quote has no letters or digits to find")
+            }
+            let all = anchoring.occurrences(of: quote)
+            let candidates = (prefix == nil && suffix == nil) ? all : anchoring.occurrences(of: quote, prefix: prefix, suffix: suffix)
+            if candidates.isEmpty {
+                if !all.isEmpty {
+                    throw DaftarError(.notFound, "the quote occurs \(all.count) time\(all.count == 1 ? "" : "s") in article \(articleID.prefix(12)) but never with that prefix/suffix")
+                }
+                if let closest = anchoring.closestPassage(to: quote) {
+                    throw DaftarError(.notFound, "the quote is not in article \(articleID.prefix(12)); the closest passage is «\(anchoring.text(closest).replacingOccurrences(of: "\n", with: " "))» at \(closest.lowerBound)")
+                }
+                throw DaftarError(.notFound, "the quote is not in article \(articleID.prefix(12))")
+            }
+            if let occurrence {
+                guard (1...candidates.count).contains(occurrence) else {
+                    throw DaftarError(.badInput, "--occurrence \(occurrence): the quote occurs \(candidates.count) time\(candidates.count == 1 ? "" : "s")")
+                }
+                let match = candidates[occurrence - 1]
+                return TextAnchor(body: anchoring.body, start: match.lowerBound, end: match.upperBound)
+            }
+            guard candidates.count == 1 else {
+                let listed = candidates.prefix(5).enumerated().map { i, m in
+                    "\(i + 1): …\(anchoring.text(max(0, m.lowerBound - 12)..<min(anchoring.body.count, m.upperBound + 12)).replacingOccurrences(of: "\n", with: " "))…"
+                }
+                throw DaftarError(.ambiguous, "the quote occurs \(candidates.count) times; pick one with --prefix/--suffix or --occurrence N — \(listed.joined(separator: " | "))")
+            }
+            return TextAnchor(body: anchoring.body, start: candidates[0].lowerBound, end: candidates[0].upperBound)
+        }
+    }
+
+    /// Resolves a full annotation id or an unambiguous prefix.
+    public func resolveAnnotation(_ prefix: String) throws -> String {
+        let lowered = prefix.lowercased()
+        guard !lowered.isEmpty else { throw DaftarError(.notFound, "an annotation id is needed (see `daftar annotations`)") }
+        let matches = try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM annotations WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", arguments: [lowered, lowered + "\u{10FFFF}"])
+        }
+        switch matches.count {
+        case 0: throw DaftarError(.notFound, "no annotation with an id starting \(lowered); see `daftar annotations`")
+        case 1: return matches[0]
+        default: throw DaftarError(.ambiguous, "annotation id prefix \(lowered) matches several annotations (\(matches.prefix(5).map { String($0.prefix(13)) }.joined(separator: ", "))); give more characters")
+        }
+    }
+
+    /// One annotation, resolved from its events.
+    public func annotation(_ id: String) throws -> AnnotationView {
+        try writer.read { db in
+            guard let view = try Self.annotationViews(db, ids: [id]).first else { throw DaftarError(.notFound, "no annotation \(id)") }
+            return view
+        }
+    }
+
+    /// Annotations, in reading order per article: of one article, with a tag, deleted or not.
+    public func annotations(article: String? = nil, tag: String? = nil, includeDeleted: Bool = false) throws -> [AnnotationView] {
+        try writer.read { db in
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let article {
+                conditions.append("a.article = ?")
+                arguments.append(article)
+            }
+            if let tag {
+                conditions.append("EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation = a.id AND t.tag = ?)")
+                arguments.append(Tag.key(tag))
+            }
+            if !includeDeleted { conditions.append("NOT a.deleted") }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let ids = try String.fetchAll(db, sql: "SELECT a.id FROM annotations a \(whereClause) ORDER BY a.article, a.start, a.id", arguments: StatementArguments(arguments))
+            return try Self.annotationViews(db, ids: ids)
+        }
+    }
+
+    /// Changes an annotation's note and/or motivation.
+    public func edit(annotation id: String, note: String?, motivation: String?) throws -> AnnotationView {
+        guard note != nil || motivation != nil else { throw DaftarError(.badInput, "nothing to change: give --note and/or --motivation") }
+        if let motivation { try Self.checkMotivation(motivation) }
+        var data: [String: JSONValue] = ["annotation": .string(id)]
+        if let note { data["note"] = .string(note) }
+        if let motivation { data["motivation"] = .string(motivation) }
+        try commit([EventDraft(type: "annotation.edited", data: .object(data))])
+        return try annotation(id)
+    }
+
+    /// Deletes (`restore: false`) or restores an annotation.
+    public func setDeleted(annotation id: String, _ deleted: Bool) throws {
+        let view = try annotation(id)
+        guard view.deleted != deleted else {
+            throw DaftarError(.badInput, "annotation \(id.prefix(13)) is \(deleted ? "already deleted" : "not deleted")")
+        }
+        try commit([EventDraft(type: deleted ? "annotation.deleted" : "annotation.restored", data: ["annotation": .string(id)])])
+    }
+
+    /// What a `tag`/`untag` target is.
+    public enum TagTarget: Sendable, Hashable {
+        case article(String)
+        case annotation(String)
+    }
+
+    /// Resolves an id prefix that may name an article or an annotation.
+    public func resolveTagTarget(_ prefix: String) throws -> TagTarget {
+        let article = try? resolveArticle(prefix)
+        let annotation = try? resolveAnnotation(prefix)
+        switch (article, annotation) {
+        case (let a?, nil): return .article(a)
+        case (nil, let n?): return .annotation(n)
+        case (.some, .some): throw DaftarError(.ambiguous, "\(prefix) names both an article and an annotation; give more characters")
+        case (nil, nil):
+            throw DaftarError(.notFound, "no article or annotation with an id starting \(prefix.lowercased()); see `daftar list` and `daftar annotations`")
+        }
+    }
+
+    /// The tags of an article or annotation: folded key → displayed spelling.
+    public func tags(of target: TagTarget) throws -> [String: String] {
+        try writer.read { db in
+            let rows: [Row]
+            switch target {
+            case .article(let id): rows = try Row.fetchAll(db, sql: "SELECT tag, display FROM article_tags WHERE article = ?", arguments: [id])
+            case .annotation(let id): rows = try Row.fetchAll(db, sql: "SELECT tag, display FROM annotation_tags WHERE annotation = ?", arguments: [id])
+            }
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as String, $0[1] as String) })
+        }
+    }
+
+    /// Adds (`add: true`) or removes tags. Tags already in that state are reported, not written.
+    /// Returns the tags that changed.
+    @discardableResult
+    public func setTags(_ tags: [String], on target: TagTarget, add: Bool) throws -> [String] {
+        let current = try self.tags(of: target)
+        let wanted = Self.distinctTags(tags)
+        guard !wanted.isEmpty else { throw DaftarError(.badInput, "no tag given (tags need a letter or digit)") }
+        let changing = wanted.filter { (current[Tag.key($0)] != nil) != add }
+        guard !changing.isEmpty else {
+            throw DaftarError(.badInput, add ? "already tagged \(wanted.joined(separator: ", "))" : "has no tag \(wanted.joined(separator: ", "))")
+        }
+        let drafts: [EventDraft] = changing.map { tag in
+            switch target {
+            case .article(let id):
+                EventDraft(type: add ? "article.tagged" : "article.untagged", data: ["article": .string(id), "tag": .string(tag)])
+            case .annotation(let id):
+                EventDraft(type: add ? "annotation.tagged" : "annotation.untagged", data: ["annotation": .string(id), "tag": .string(tag)])
+            }
+        }
+        try commit(drafts)
+        return changing
+    }
+
+    /// Each tag in use, displayed as first written, with how many annotations and articles carry it.
+    public func tagCounts() throws -> [(tag: String, annotations: Int, articles: Int)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT tag, min(display), sum(n_annotations), sum(n_articles) FROM (
+                    SELECT t.tag, t.display, 1 AS n_annotations, 0 AS n_articles FROM annotation_tags t
+                        JOIN annotations a ON a.id = t.annotation WHERE NOT a.deleted
+                    UNION ALL
+                    SELECT tag, display, 0, 1 FROM article_tags
+                ) GROUP BY tag ORDER BY sum(n_annotations) + sum(n_articles) DESC, tag
+                """).map { ($0[1], $0[2], $0[3]) }
+        }
+    }
+}

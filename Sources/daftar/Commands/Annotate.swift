@@ -1,0 +1,283 @@
+import ArgumentParser
+import DaftarCore
+import DaftarStore
+import Foundation
+
+struct Annotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Highlight a passage of an article, with an optional note and tags.",
+        discussion: """
+            The quote is found with the folding of search: Arabic or Persian letter forms, \
+            digits in any script, with or without zero-width non-joiners, and with a space where \
+            the text joins (or the other way round) all anchor. The stored selector holds the \
+            article's own text there (exact, plus 32 characters of prefix and suffix). A quote \
+            that occurs more than once needs --prefix/--suffix or --occurrence N; alternatively \
+            give --start/--end (Unicode scalars of the body). Nothing is written on error.
+            Motivations (W3C): \(Motivation.all.joined(separator: ", ")).
+            """)
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Article id or unambiguous prefix.")
+    var article: String
+
+    @Option(help: "The passage to annotate, as it reads in the article.")
+    var quote: String?
+
+    @Option(help: "Text just before the quote, to pick one occurrence.")
+    var prefix: String?
+
+    @Option(help: "Text just after the quote, to pick one occurrence.")
+    var suffix: String?
+
+    @Option(help: "Which occurrence of the quote (1-based, in reading order).")
+    var occurrence: Int?
+
+    @Option(help: "Start offset (Unicode scalars of the body), instead of --quote.")
+    var start: Int?
+
+    @Option(help: "End offset (exclusive), with --start.")
+    var end: Int?
+
+    @Option(help: "The note.")
+    var note: String = ""
+
+    @Option(name: .customLong("tag"), help: "A tag (repeatable).")
+    var tags: [String] = []
+
+    @Option(help: "W3C motivation (default: commenting with a note, tagging with tags only, else highlighting).")
+    var motivation: String?
+
+    @Flag(help: "Print the annotation as JSON.")
+    var json = false
+
+    func validate() throws {
+        switch (quote, start, end) {
+        case (.some, nil, nil), (nil, .some, .some): break
+        case (.some, _, _): throw ValidationError("give either --quote or --start/--end, not both")
+        default: throw ValidationError("give --quote TEXT (or --start N --end M)")
+        }
+    }
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let id = try store.resolveArticle(article)
+        let target: AnnotationTarget = if let quote {
+            .quote(quote, prefix: prefix, suffix: suffix, occurrence: occurrence)
+        } else {
+            .positions(start: start!, end: end!)
+        }
+        let view = try store.annotate(article: id, target: target, note: note, tags: tags, motivation: motivation)
+        if json { return try Terminal.printJSON(AnnotationOutput(view)) }
+        print("annotated \(view.id) on \(id.prefix(12)) at \(view.anchor.start)–\(view.anchor.end): «\(Terminal.clip(view.anchor.exact, 60))»")
+    }
+}
+
+/// An annotation as commands print it.
+struct AnnotationOutput: Encodable {
+    struct Value: Encodable {
+        var value: String
+        var author: String
+        var time: String
+        var event: String
+    }
+    var id: String
+    var article: String
+    var exact: String
+    var prefix: String
+    var suffix: String
+    var start: Int
+    var end: Int
+    var note: String
+    var motivation: String
+    var tags: [String]
+    var creator: String
+    var created: String
+    var modified: String
+    var deleted: Bool
+    var conflict: Bool
+    var noteValues: [Value]?
+    var motivationValues: [Value]?
+    var editsConcurrentWithDelete: [Value]?
+
+    init(_ view: AnnotationView) {
+        func values(_ register: Register) -> [Value]? {
+            register.inConflict ? register.values.map(Self.value) : nil
+        }
+        id = view.id
+        article = view.article
+        exact = view.anchor.exact
+        prefix = view.anchor.prefix
+        suffix = view.anchor.suffix
+        start = view.anchor.start
+        end = view.anchor.end
+        note = view.note.displayed?.value ?? ""
+        motivation = view.motivation.displayed?.value ?? ""
+        tags = view.tags.sorted { $0.key < $1.key }.map(\.value)
+        creator = view.creator
+        created = view.createdText ?? Terminal.time(view.created)
+        modified = Terminal.time(view.modified)
+        deleted = view.deleted
+        conflict = view.inConflict
+        noteValues = values(view.note)
+        motivationValues = values(view.motivation)
+        editsConcurrentWithDelete = view.editsConcurrentWithDelete.isEmpty ? nil : view.editsConcurrentWithDelete.map(Self.value)
+    }
+
+    static func value(_ v: RegisterValue) -> Value {
+        Value(value: v.value, author: v.author, time: Terminal.time(v.time), event: "\(v.dot.origin):\(v.dot.seq)")
+    }
+}
+
+struct Annotations: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List annotations, in reading order.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Only this article (id or prefix).")
+    var article: String?
+
+    @Option(help: "Only annotations with this tag.")
+    var tag: String?
+
+    @Flag(help: "Include deleted annotations.")
+    var deleted = false
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: false)
+        let article = try self.article.map(store.resolveArticle)
+        let views = try store.annotations(article: article, tag: tag, includeDeleted: deleted)
+        if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
+        for view in views {
+            let flags = [view.deleted ? "deleted" : nil, view.inConflict ? "CONFLICT" : nil].compactMap { $0 }
+            let tags = view.tags.sorted { $0.key < $1.key }.map { "#\($0.value)" }.joined(separator: " ")
+            print("\(view.id.prefix(13))  \(view.article.prefix(12)) \(view.anchor.start)–\(view.anchor.end)  «\(Terminal.clip(view.anchor.exact, 40))»\(flags.isEmpty ? "" : "  [\(flags.joined(separator: ", "))]")")
+            let note = view.note.displayed?.value ?? ""
+            if !note.isEmpty || !tags.isEmpty {
+                print("    \(view.motivation.displayed?.value ?? ""): \(Terminal.clip(note, 80)) \(tags)")
+            }
+        }
+        if views.isEmpty { Terminal.note("no annotations\(tag.map { " tagged \($0)" } ?? "")") }
+    }
+}
+
+struct Edit: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Change an annotation's note or motivation.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Annotation id or unambiguous prefix.")
+    var annotation: String
+
+    @Option(help: "The new note.")
+    var note: String?
+
+    @Option(help: "The new motivation.")
+    var motivation: String?
+
+    func validate() throws {
+        if note == nil, motivation == nil { throw ValidationError("give --note and/or --motivation") }
+    }
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let id = try store.resolveAnnotation(annotation)
+        let view = try store.edit(annotation: id, note: note, motivation: motivation)
+        print("edited \(id)\(view.deleted ? " (it is deleted; `daftar restore \(id.prefix(8))` brings it back)" : "")")
+    }
+}
+
+struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete an annotation (it stays in the log; `restore` brings it back).")
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Annotation id or unambiguous prefix.")
+    var annotation: String
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let id = try store.resolveAnnotation(annotation)
+        try store.setDeleted(annotation: id, true)
+        print("deleted \(id)")
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Restore a deleted annotation.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Annotation id or unambiguous prefix.")
+    var annotation: String
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let id = try store.resolveAnnotation(annotation)
+        try store.setDeleted(annotation: id, false)
+        print("restored \(id)")
+    }
+}
+
+struct TagCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tag", abstract: "Tag an article or an annotation.",
+        discussion: "Tags are compared folded (ايران and ایران are one tag) and shown as first written.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Article or annotation id (or unambiguous prefix).")
+    var target: String
+
+    @Argument(help: "Tags to add.")
+    var tags: [String]
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let changed = try store.setTags(tags, on: store.resolveTagTarget(target), add: true)
+        print("tagged \(target): \(changed.map { "#\($0)" }.joined(separator: " "))")
+    }
+}
+
+struct Untag: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove tags from an article or an annotation.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Argument(help: "Article or annotation id (or unambiguous prefix).")
+    var target: String
+
+    @Argument(help: "Tags to remove.")
+    var tags: [String]
+
+    func run() throws {
+        let store = try daftar.openStore(forWriting: true)
+        let changed = try store.setTags(tags, on: store.resolveTagTarget(target), add: false)
+        print("untagged \(target): \(changed.map { "#\($0)" }.joined(separator: " "))")
+    }
+}
+
+struct Tags: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List tags with how many annotations and articles carry them.")
+
+    @ParentCommand var daftar: Daftar
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    struct Count: Encodable {
+        var tag: String
+        var annotations: Int
+        var articles: Int
+    }
+
+    func run() throws {
+        let counts = try daftar.openStore(forWriting: false).tagCounts().map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
+        if json { return try Terminal.printJSON(counts) }
+        for c in counts { print("#\(c.tag)\t\(c.annotations) annotation\(c.annotations == 1 ? "" : "s")\t\(c.articles) article\(c.articles == 1 ? "" : "s")") }
+        if counts.isEmpty { Terminal.note("no tags yet; add some with `daftar tag ID TAG`") }
+    }
+}
