@@ -1,8 +1,16 @@
 import DaftarCore
 import GRDB
 
-/// One search result.
+/// One search result: an article, or an annotation's note.
 public struct SearchHit: Sendable, Hashable {
+    /// What matched.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case article, note
+    }
+    public var kind: Kind = .article
+    /// The annotation whose note matched (for `.note`).
+    public var annotation: String? = nil
+    /// The article (for `.note`, the annotated one).
     public var id: String
     public var title: String
     public var file: String
@@ -22,11 +30,46 @@ public struct SearchFilter: Sendable, Hashable {
     public var until: String?
     /// Some file the article came from matches this glob (`*`, `?`, `[…]`, case-sensitive).
     public var fileGlob: String?
+    /// The article, or one of its annotations (for a note: the annotation), has this tag.
+    public var tag: String?
 
-    public init(since: String? = nil, until: String? = nil, fileGlob: String? = nil) {
+    public init(since: String? = nil, until: String? = nil, fileGlob: String? = nil, tag: String? = nil) {
         self.since = since
         self.until = until
         self.fileGlob = fileGlob
+        self.tag = tag
+    }
+
+    /// SQL conditions on the article `a` (and, for notes, the annotation `n`), with arguments.
+    func conditions(notes: Bool) -> ([String], [any DatabaseValueConvertible]) {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        if let since {
+            conditions.append("a.published >= ?")
+            arguments.append(since)
+        }
+        if let until {
+            conditions.append("a.published <= ?")
+            arguments.append(until)
+        }
+        if let fileGlob {
+            conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.article = a.id AND s.file GLOB ?)")
+            arguments.append(fileGlob)
+        }
+        if let tag {
+            if notes {
+                conditions.append("EXISTS (SELECT 1 FROM annotation_tags t WHERE t.annotation = n.id AND t.tag = ?)")
+                arguments.append(Tag.key(tag))
+            } else {
+                conditions.append("""
+                    (EXISTS (SELECT 1 FROM article_tags t WHERE t.article = a.id AND t.tag = ?)
+                     OR EXISTS (SELECT 1 FROM annotation_tags t JOIN annotations x ON x.id = t.annotation
+                                WHERE x.article = a.id AND NOT x.deleted AND t.tag = ?))
+                    """)
+                arguments += [Tag.key(tag), Tag.key(tag)]
+            }
+        }
+        return (conditions, arguments)
     }
 }
 
@@ -37,26 +80,13 @@ extension Store {
         let open = String(MarkedSnippet.open), close = String(MarkedSnippet.close)
         // Rank first, then compute snippets and highlights for the returned rows only: in one
         // query SQLite would evaluate them for every match before sorting.
-        var conditions = ["articles_fts MATCH ?"]
-        var arguments: [any DatabaseValueConvertible] = [query.ftsExpression]
-        if let since = filter.since {
-            conditions.append("a.published >= ?")
-            arguments.append(since)
-        }
-        if let until = filter.until {
-            conditions.append("a.published <= ?")
-            arguments.append(until)
-        }
-        if let glob = filter.fileGlob {
-            conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.article = a.id AND s.file GLOB ?)")
-            arguments.append(glob)
-        }
-        arguments += [limit, open, close, open, close, query.ftsExpression]
-        let sql = """
+        let expression = query.ftsExpression
+        let (articleConditions, articleArguments) = filter.conditions(notes: false)
+        let articleSQL = """
             WITH top AS (
                 SELECT a.rowid AS rowid, a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score
                 FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-                WHERE \(conditions.joined(separator: " AND "))
+                WHERE \((["articles_fts MATCH ?"] + articleConditions).joined(separator: " AND "))
                 ORDER BY score, a.id
                 LIMIT ?
             )
@@ -70,13 +100,44 @@ extension Store {
             WHERE articles_fts MATCH ?
             ORDER BY top.score, top.id
             """
+        let (noteConditions, noteArguments) = filter.conditions(notes: true)
+        let noteSQL = """
+            WITH top AS (
+                SELECT n.rowid AS rowid, n.id AS id, bm25(notes_fts) AS score
+                FROM notes_fts JOIN annotations n ON n.rowid = notes_fts.rowid JOIN articles a ON a.id = n.article
+                WHERE \((["notes_fts MATCH ?", "NOT n.deleted"] + noteConditions).joined(separator: " AND "))
+                ORDER BY score, n.id
+                LIMIT ?
+            )
+            SELECT n.id, a.id, a.title, a.file, a.published, snippet(notes_fts, 0, ?, ?, '…', 24), top.score
+            FROM top
+            JOIN notes_fts ON notes_fts.rowid = top.rowid
+            JOIN annotations n ON n.rowid = top.rowid
+            JOIN articles a ON a.id = n.article
+            WHERE notes_fts MATCH ?
+            ORDER BY top.score, top.id
+            """
         do {
             return try writer.read { db in
-                try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                let articles = try Row.fetchAll(
+                    db, sql: articleSQL,
+                    arguments: StatementArguments([expression] + articleArguments + [limit, open, close, open, close, expression])
+                ).map { row in
                     SearchHit(id: row[0], title: row[1], file: row[2], published: row[3],
                               snippet: MarkedSnippet(marked: row[4]), bodyMatches: MarkedSnippet(marked: row[5]).matches,
                               score: row[6])
                 }
+                let notes = try Row.fetchAll(
+                    db, sql: noteSQL,
+                    arguments: StatementArguments([expression] + noteArguments + [limit, open, close, expression])
+                ).map { row in
+                    SearchHit(kind: .note, annotation: row[0], id: row[1], title: row[2], file: row[3], published: row[4],
+                              snippet: MarkedSnippet(marked: row[5]), bodyMatches: [], score: row[6])
+                }
+                // Best first across both; ties by kind (articles first), then id.
+                return (articles + notes).sorted {
+                    ($0.score, $0.kind.rawValue, $0.annotation ?? $0.id) < ($1.score, $1.kind.rawValue, $1.annotation ?? $1.id)
+                }.prefix(limit).map { $0 }
             }
         } catch let error as DatabaseError {
             if query.raw != nil {

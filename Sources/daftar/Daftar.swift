@@ -18,6 +18,7 @@ struct Daftar: ParsableCommand {
         subcommands: [
             Init.self, Ingest.self, List.self, Show.self, Search.self,
             Annotate.self, Annotations.self, Edit.self, Delete.self, Restore.self, TagCommand.self, Untag.self, Tags.self,
+            Export.self, Import.self,
             Log.self, Rebuild.self, Digest.self, Verify.self, Status.self,
         ]
     )

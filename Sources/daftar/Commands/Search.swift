@@ -23,10 +23,11 @@ struct Search: ParsableCommand {
             adjacent words also match joined (همکاری های finds همکاریهای).
 
             RESULTS
-            Ranked by bm25 (title weighted 3×), ties by id. The snippet comes from the original \
+            Articles and annotation notes, ranked by bm25 (title weighted 3×), ties by id. The snippet comes from the original \
             text, matches marked (reverse video on a terminal, [brackets] otherwise). --json gives \
             id, title, file, published, snippet, snippetMatches, matches (ranges in Unicode \
-            scalars of the article body) and score.
+            scalars of the article body) and score; kind says whether an article or an annotation's \
+            note matched (annotation: its id).
             """)
 
     @ParentCommand var daftar: Daftar
@@ -45,6 +46,9 @@ struct Search: ParsableCommand {
 
     @Option(help: ArgumentHelp("Only articles from a file whose name matches this glob (e.g. '00*.txt').", valueName: "glob"))
     var file: String?
+
+    @Option(help: "Only articles with this tag (on the article or one of its annotations), and notes of annotations with it.")
+    var tag: String?
 
     @Flag(help: "Treat the query as a raw SQLite FTS5 expression.")
     var fts = false
@@ -68,6 +72,8 @@ struct Search: ParsableCommand {
     }
 
     struct Hit: Encodable {
+        var kind: String
+        var annotation: String?
         var id: String
         var title: String
         var file: String
@@ -81,21 +87,25 @@ struct Search: ParsableCommand {
     func run() throws {
         let text = words.joined(separator: " ")
         let query = try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text)
-        let filter = SearchFilter(since: since, until: until, fileGlob: file)
+        let filter = SearchFilter(since: since, until: until, fileGlob: file, tag: tag)
         let hits = try daftar.openStore(forWriting: false).search(query, filter: filter, limit: limit)
         if json {
             func pairs(_ ranges: [Range<Int>]) -> [[Int]] { ranges.map { [$0.lowerBound, $0.upperBound] } }
             return try Terminal.printJSON(hits.map {
-                Hit(id: $0.id, title: $0.title, file: $0.file, published: $0.published, snippet: $0.snippet.text,
+                Hit(kind: $0.kind.rawValue, annotation: $0.annotation, id: $0.id, title: $0.title, file: $0.file, published: $0.published, snippet: $0.snippet.text,
                     snippetMatches: pairs($0.snippet.matches), matches: pairs($0.bodyMatches), score: $0.score)
             })
         }
         let mark = Terminal.highlight
         for hit in hits {
-            print("\(hit.id.prefix(12))  \(Terminal.clip(hit.title, 80))")
+            if let annotation = hit.annotation {
+                print("\(hit.id.prefix(12))  note \(annotation.prefix(13)) on «\(Terminal.clip(hit.title, 60))»")
+            } else {
+                print("\(hit.id.prefix(12))  \(Terminal.clip(hit.title, 80))")
+            }
             print("    \(Terminal.dim([hit.file, hit.published].compactMap { $0 }.joined(separator: " · ")))")
             print("    \(hit.snippet.rendered(before: mark.before, after: mark.after).replacingOccurrences(of: "\n", with: " "))")
         }
-        Terminal.note(hits.isEmpty ? "no articles match" : "\(hits.count) article\(hits.count == 1 ? "" : "s")\(hits.count == limit ? " (--limit reached)" : "")")
+        Terminal.note(hits.isEmpty ? "nothing matches" : "\(hits.count) result\(hits.count == 1 ? "" : "s")\(hits.count == limit ? " (--limit reached)" : "")")
     }
 }

@@ -26,14 +26,47 @@ struct Show: ParsableCommand {
             return
         }
         let article = try store.article(id)
-        if json { return try Terminal.printJSON(article) }
+        let annotations = try store.annotations(article: id)
+        if json { return try Terminal.printJSON(Output(article: article, annotations: annotations.map(AnnotationOutput.init))) }
         print(article.summary.title)
         print(Terminal.dim("id:        \(article.summary.id)"))
         if let published = article.summary.published { print(Terminal.dim("published: \(published)")) }
         for source in article.sources {
             print(Terminal.dim("source:    \(source.file) — \(source.author), \(Terminal.time(source.time)), event \(source.origin.prefix(8)):\(source.seq)"))
         }
+        let tags = try store.tags(of: .article(id)).sorted { $0.key < $1.key }.map { "#\($0.value)" }
+        if !tags.isEmpty { print(Terminal.dim("tags:      \(tags.joined(separator: " "))")) }
         print()
-        print(article.body)
+        print(Self.marked(article.body, annotations))
+        if !annotations.isEmpty { print() }
+        for (n, view) in annotations.enumerated() {
+            let tags = view.tags.sorted { $0.key < $1.key }.map { "#\($0.value)" }.joined(separator: " ")
+            let note = view.note.displayed?.value ?? ""
+            print("{\(n + 1)} \(view.id.prefix(13))  \(view.motivation.displayed?.value ?? "")\(note.isEmpty ? "" : ": \(note)") \(tags)\(view.inConflict ? "  [CONFLICT]" : "")")
+        }
+    }
+
+    struct Output: Encodable {
+        var article: ArticleDetail
+        var annotations: [AnnotationOutput]
+    }
+
+    /// The body with each annotated passage marked (reverse video on a terminal, ⟦…⟧ otherwise)
+    /// and followed by its number, in logical order.
+    static func marked(_ body: String, _ annotations: [AnnotationView]) -> String {
+        let scalars = Array(body.unicodeScalars)
+        var opens: [Int: Int] = [:], closes: [Int: [Int]] = [:]
+        for (n, view) in annotations.enumerated() where view.anchor.end <= scalars.count {
+            opens[view.anchor.start, default: 0] += 1
+            closes[view.anchor.end, default: []].append(n + 1)
+        }
+        let (open, close) = Terminal.stdoutIsTTY ? ("\u{1B}[7m", "\u{1B}[27m") : ("⟦", "⟧")
+        var out = String.UnicodeScalarView()
+        for i in 0...scalars.count {
+            for n in closes[i] ?? [] { out.append(contentsOf: "\(close){\(n)}".unicodeScalars) }
+            for _ in 0..<(opens[i] ?? 0) { out.append(contentsOf: open.unicodeScalars) }
+            if i < scalars.count { out.append(scalars[i]) }
+        }
+        return String(out)
     }
 }

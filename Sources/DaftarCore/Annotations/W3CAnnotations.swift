@@ -1,0 +1,209 @@
+import Crypto
+import Foundation
+
+/// Annotations in the W3C Web Annotation Data Model (JSON-LD), for leaving Daftar and coming
+/// back: https://www.w3.org/TR/annotation-model/
+public enum W3CAnnotations {
+    public static let context = "http://www.w3.org/ns/anno.jsonld"
+    public static let articlePrefix = "urn:daftar:article:"
+
+    /// ISO 8601 UTC with milliseconds, as W3C `created`/`modified`.
+    public static func iso(_ ms: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+    }
+
+    /// True when the text is written in Arabic script (Persian, here): its body gets
+    /// `language: fa` and `textDirection: rtl`.
+    static func isPersian(_ text: String) -> Bool {
+        let letters = text.unicodeScalars.filter { $0.properties.isAlphabetic }
+        guard !letters.isEmpty else { return false }
+        let arabic = letters.filter { (0x0600...0x06FF).contains($0.value) || (0xFB50...0xFEFF).contains($0.value) }
+        return arabic.count * 2 >= letters.count
+    }
+
+    /// One annotation as a W3C `Annotation`.
+    public static func annotation(_ view: AnnotationView) -> JSONValue {
+        var bodies: [JSONValue] = []
+        let note = view.note.displayed?.value ?? ""
+        if !note.isEmpty {
+            var body: [String: JSONValue] = ["type": "TextualBody", "value": .string(note), "format": "text/plain"]
+            if isPersian(note) {
+                body["language"] = "fa"
+                body["textDirection"] = "rtl"
+            }
+            bodies.append(.object(body))
+        }
+        for (_, tag) in view.tags.sorted(by: { $0.key < $1.key }) {
+            bodies.append(["type": "TextualBody", "value": .string(tag), "purpose": "tagging"])
+        }
+        var object: [String: JSONValue] = [
+            "id": .string("urn:uuid:\(view.id)"),
+            "type": "Annotation",
+            "motivation": .string(view.motivation.displayed?.value ?? "highlighting"),
+            "created": .string(view.createdText ?? iso(view.created)),
+            "modified": .string(iso(view.modified)),
+            "creator": ["type": "Person", "name": .string(view.creator)],
+            "target": [
+                "source": .string(articlePrefix + view.article),
+                "selector": [
+                    ["type": "TextQuoteSelector", "exact": .string(view.anchor.exact), "prefix": .string(view.anchor.prefix), "suffix": .string(view.anchor.suffix)],
+                    ["type": "TextPositionSelector", "start": .int(Int64(view.anchor.start)), "end": .int(Int64(view.anchor.end))],
+                ],
+            ],
+        ]
+        if !bodies.isEmpty { object["body"] = .array(bodies) }
+        return .object(object)
+    }
+
+    /// An `AnnotationCollection` holding every annotation in one page.
+    public static func collection(_ views: [AnnotationView], id: String, label: String) -> JSONValue {
+        [
+            "@context": .string(context),
+            "id": .string(id),
+            "type": "AnnotationCollection",
+            "label": .string(label),
+            "total": .int(Int64(views.count)),
+            "first": ["type": "AnnotationPage", "startIndex": 0, "items": .array(views.map(annotation))],
+        ]
+    }
+
+    /// An annotation read from a W3C file, before it is anchored in the archive.
+    public struct Imported: Sendable, Hashable {
+        /// The annotation's own id in the file.
+        public var originalID: String
+        /// The Daftar id: the UUID of a `urn:uuid:` id, else derived from the id (so that
+        /// importing the same file twice is a no-op).
+        public var id: String
+        public var source: String?
+        public var exact: String?
+        public var prefix: String?
+        public var suffix: String?
+        public var start: Int?
+        public var end: Int?
+        public var note: String
+        public var tags: [String]
+        public var motivation: String
+        public var creator: String?
+        public var created: String?
+
+        /// The article id when the source is a Daftar article.
+        public var articleID: String? {
+            guard let source, source.hasPrefix(W3CAnnotations.articlePrefix) else { return nil }
+            return String(source.dropFirst(W3CAnnotations.articlePrefix.count))
+        }
+    }
+
+    /// Reads a W3C file: an `AnnotationCollection` (items in `first`), an `AnnotationPage`,
+    /// one `Annotation`, or a JSON array of them. Throws on anything else, naming what is wrong.
+    public static func parse(_ json: Any) throws(DaftarError) -> [Imported] {
+        func fail(_ message: String) -> DaftarError { DaftarError(.badInput, "not a W3C annotation file: \(message)") }
+        var items: [Any]
+        if let array = json as? [Any] {
+            items = array
+        } else if let object = json as? [String: Any] {
+            let type = types(object["type"])
+            if type.contains("AnnotationCollection") {
+                if object["first"] == nil { return [] }  // an empty collection
+                guard let page = object["first"] as? [String: Any], let pageItems = page["items"] as? [Any] else {
+                    throw fail("the collection's \"first\" must be an AnnotationPage with \"items\" (a link to another page is not supported)")
+                }
+                items = pageItems
+            } else if type.contains("AnnotationPage") {
+                guard let pageItems = object["items"] as? [Any] else { throw fail("the AnnotationPage has no \"items\"") }
+                items = pageItems
+            } else if type.contains("Annotation") {
+                items = [object]
+            } else {
+                throw fail("expected an AnnotationCollection, AnnotationPage or Annotation (\"type\" is \(object["type"].map { "\($0)" } ?? "missing"))")
+            }
+        } else {
+            throw fail("expected a JSON object or array")
+        }
+        var out: [Imported] = []
+        for (index, item) in items.enumerated() { out.append(try parseAnnotation(item, index)) }
+        return out
+    }
+
+    static func types(_ value: Any?) -> [String] {
+        if let s = value as? String { return [s] }
+        return (value as? [Any])?.compactMap { $0 as? String } ?? []
+    }
+
+    static func parseAnnotation(_ item: Any, _ index: Int) throws(DaftarError) -> Imported {
+        guard let object = item as? [String: Any] else {
+            throw DaftarError(.badInput, "not a W3C annotation file: item \(index + 1) is not an object")
+        }
+        let originalID = (object["id"] as? String) ?? (object["@id"] as? String)
+        let name = originalID ?? "item \(index + 1)"
+        func fail(_ message: String) -> DaftarError { DaftarError(.badInput, "annotation \(name): \(message)") }
+        guard types(object["type"]).contains("Annotation") else { throw fail("its \"type\" is not Annotation") }
+
+        // Motivation: the first listed, which must be a W3C motivation.
+        var motivation = types(object["motivation"]).first.map { $0.replacingOccurrences(of: "oa:", with: "") }
+        if let m = motivation, !Motivation.all.contains(m) {
+            throw fail("unknown motivation \"\(m)\"; W3C motivations are \(Motivation.all.joined(separator: ", "))")
+        }
+
+        // Bodies: TextualBody values; those with purpose tagging are tags.
+        var notes: [String] = []
+        var tags: [String] = []
+        if let value = object["bodyValue"] as? String { notes.append(value) }
+        let bodies: [Any] = (object["body"] as? [Any]) ?? (object["body"].map { [$0] } ?? [])
+        for body in bodies {
+            guard let b = body as? [String: Any] else { continue }  // an IRI body carries no text
+            guard let value = b["value"] as? String else { continue }
+            if types(b["purpose"]).contains("tagging") { tags.append(value) } else { notes.append(value) }
+            if motivation == nil, types(b["purpose"]).first.map({ Motivation.all.contains($0) }) == true { motivation = types(b["purpose"]).first }
+        }
+
+        // Target: the first; its source and selectors.
+        let targets: [Any] = (object["target"] as? [Any]) ?? (object["target"].map { [$0] } ?? [])
+        guard let target = targets.first else { throw fail("it has no \"target\"") }
+        var source: String? = target as? String
+        var exact: String?, prefix: String?, suffix: String?, start: Int?, end: Int?
+        if let t = target as? [String: Any] {
+            source = (t["source"] as? String) ?? (t["id"] as? String)
+            let selectors: [Any] = (t["selector"] as? [Any]) ?? (t["selector"].map { [$0] } ?? [])
+            for selector in selectors {
+                guard let s = selector as? [String: Any] else { continue }
+                let type = types(s["type"])
+                if type.contains("TextQuoteSelector") {
+                    exact = s["exact"] as? String
+                    prefix = s["prefix"] as? String
+                    suffix = s["suffix"] as? String
+                } else if type.contains("TextPositionSelector") {
+                    start = (s["start"] as? NSNumber)?.intValue
+                    end = (s["end"] as? NSNumber)?.intValue
+                }
+            }
+        }
+        var creator: String? = nil
+        if let c = object["creator"] as? String { creator = c }
+        if let c = object["creator"] as? [String: Any] { creator = (c["name"] as? String) ?? (c["nickname"] as? String) ?? (c["id"] as? String) }
+
+        let id: String
+        if let originalID, originalID.hasPrefix("urn:uuid:"), let uuid = UUID(uuidString: String(originalID.dropFirst(9))) {
+            id = uuid.uuidString.lowercased()
+        } else {
+            id = derivedID(originalID ?? "\(source ?? "")|\(exact ?? "")|\(notes.joined())")
+        }
+        return Imported(
+            originalID: originalID ?? name, id: id, source: source, exact: exact, prefix: prefix, suffix: suffix,
+            start: start, end: end, note: notes.joined(separator: "\n"), tags: tags,
+            motivation: motivation ?? (notes.isEmpty ? (tags.isEmpty ? "highlighting" : "tagging") : "commenting"),
+            creator: creator, created: object["created"] as? String)
+    }
+
+    /// A UUID-shaped id derived from another tool's annotation id (SHA-256, version 8 bits).
+    static func derivedID(_ original: String) -> String {
+        var bytes = Array(SHA256.hash(data: Array("daftar-import:\(original)".utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = ByteEncoding.hex(bytes)
+        let h = Array(hex)
+        return [String(h[0..<8]), String(h[8..<12]), String(h[12..<16]), String(h[16..<20]), String(h[20..<32])].joined(separator: "-")
+    }
+}

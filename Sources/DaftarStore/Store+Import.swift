@@ -1,0 +1,103 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// What an import did.
+public struct ImportReport: Sendable {
+    /// Annotations added.
+    public var imported: [String] = []
+    /// Annotations this store already has (re-importing a file is a no-op).
+    public var alreadyPresent: [String] = []
+    /// Annotations that could not be anchored, with the reason: reported, not dropped silently.
+    public var orphans: [(annotation: W3CAnnotations.Imported, reason: String)] = []
+}
+
+extension Store {
+    /// Imports W3C annotations: each is anchored in its article (by position when the text
+    /// there is the quote, else by quote), or — when its source is not a Daftar article this
+    /// store knows — by its quote across the archive. All anchored ones are written in one
+    /// commit; the others are returned as orphans.
+    public func importAnnotations(_ items: [W3CAnnotations.Imported]) throws -> ImportReport {
+        var report = ImportReport()
+        var drafts: [EventDraft] = []
+        var seen = Set<String>()
+        for item in items {
+            let exists = try writer.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM annotation_events WHERE annotation = ?)", arguments: [item.id]) ?? false
+            }
+            if exists || !seen.insert(item.id).inserted {
+                report.alreadyPresent.append(item.id)
+                continue
+            }
+            switch try locate(item) {
+            case .failure(let reason):
+                report.orphans.append((item, reason))
+            case .success(let (article, anchor)):
+                var data: [String: JSONValue] = [
+                    "annotation": .string(item.id), "article": .string(article), "target": Self.targetJSON(anchor),
+                    "note": .string(item.note), "motivation": .string(item.motivation),
+                    "tags": .array(Self.distinctTags(item.tags).map(JSONValue.string)),
+                    "importedFrom": .string(item.originalID),
+                ]
+                if let creator = item.creator { data["creator"] = .string(creator) }
+                if let created = item.created { data["created"] = .string(created) }
+                drafts.append(EventDraft(type: "annotation.created", data: .object(data)))
+                report.imported.append(item.id)
+            }
+        }
+        try commit(drafts)
+        return report
+    }
+
+    enum Located {
+        case success((String, TextAnchor))
+        case failure(String)
+    }
+
+    func locate(_ item: W3CAnnotations.Imported) throws -> Located {
+        if let id = item.articleID, let body = try? article(id).body {
+            return anchorInArticle(item, id: id, body: body).map { .success((id, $0)) } ?? .failure("its quote is not in article \(id.prefix(12))")
+        }
+        guard let exact = item.exact, !Anchoring.foldedScalars(exact).isEmpty else {
+            return .failure("its source \(item.source ?? "(none)") is not in this archive and it has no TextQuoteSelector to find it by")
+        }
+        // Narrow the archive with search, then anchor in each candidate.
+        let query = try SearchQuery(fts: SearchQuery(parsing: "\"\(exact.replacingOccurrences(of: "\"", with: " "))\"").ftsExpression)
+        let candidates = try search(query, limit: 50)
+        var found: [(String, TextAnchor)] = []
+        for hit in candidates {
+            if let anchor = anchorInArticle(item, id: hit.id, body: try article(hit.id).body) { found.append((hit.id, anchor)) }
+        }
+        switch found.count {
+        case 1: return .success(found[0])
+        case 0: return .failure("its quote «\(exact.prefix(40))» is in no article of this archive")
+        default: return .failure("its quote «\(exact.prefix(40))» is in \(found.count) articles; import it where only one has it")
+        }
+    }
+
+    /// The position when the text there is the quote; else the quote (with its context),
+    /// the occurrence nearest the old position winning.
+    func anchorInArticle(_ item: W3CAnnotations.Imported, id: String, body: String) -> TextAnchor? {
+        let anchoring = Anchoring(body: body)
+        if let start = item.start, let end = item.end, start >= 0, end > start, end <= anchoring.body.count {
+            let there = anchoring.text(start..<end)
+            if item.exact == nil || Anchoring.foldedScalars(there) == Anchoring.foldedScalars(item.exact!) {
+                return TextAnchor(body: anchoring.body, start: start, end: end)
+            }
+        }
+        guard let exact = item.exact else { return nil }
+        var matches = anchoring.occurrences(of: exact, prefix: item.prefix.map { String($0.unicodeScalars.suffix(12)) }, suffix: item.suffix.map { String($0.unicodeScalars.prefix(12)) })
+        if matches.isEmpty { matches = anchoring.occurrences(of: exact) }
+        let near = item.start ?? 0
+        guard let best = matches.min(by: { abs($0.lowerBound - near) < abs($1.lowerBound - near) }) else { return nil }
+        return TextAnchor(body: anchoring.body, start: best.lowerBound, end: best.upperBound)
+    }
+
+    /// Every stored event's canonical bytes, in log order (for `export --format events`).
+    public func forEachEvent(_ body: ([UInt8]) throws -> Void) throws {
+        try writer.read { db in
+            let rows = try Data.fetchCursor(db, sql: "SELECT body FROM events ORDER BY position")
+            while let data = try rows.next() { try body(Array(data)) }
+        }
+    }
+}
