@@ -102,7 +102,7 @@ extension Store {
         switch matches.count {
         case 0: throw DaftarError(.notFound, "no annotation with an id starting \(lowered); see `daftar annotations`")
         case 1: return matches[0]
-        default: throw DaftarError(.ambiguous, "annotation id prefix \(lowered) matches several annotations (\(matches.prefix(5).map { String($0.prefix(13)) }.joined(separator: ", "))); give more characters")
+        default: throw DaftarError(.ambiguous, "annotation id prefix \(lowered) is ambiguous: it matches several annotations (\(matches.prefix(5).map { String($0.prefix(13)) }.joined(separator: ", "))); give more characters")
         }
     }
 
@@ -138,6 +138,7 @@ extension Store {
     public func edit(annotation id: String, note: String?, motivation: String?) throws -> AnnotationView {
         guard note != nil || motivation != nil else { throw DaftarError(.badInput, "nothing to change: give --note and/or --motivation") }
         if let motivation { try Self.checkMotivation(motivation) }
+        _ = try annotation(id)  // it must exist: nothing is written otherwise
         var data: [String: JSONValue] = ["annotation": .string(id)]
         if let note { data["note"] = .string(note) }
         if let motivation { data["motivation"] = .string(motivation) }
@@ -189,6 +190,10 @@ extension Store {
     /// Returns the tags that changed.
     @discardableResult
     public func setTags(_ tags: [String], on target: TagTarget, add: Bool) throws -> [String] {
+        switch target {  // it must exist: nothing is written otherwise
+        case .article(let id): _ = try article(id)
+        case .annotation(let id): _ = try annotation(id)
+        }
         let current = try self.tags(of: target)
         let wanted = Self.distinctTags(tags)
         guard !wanted.isEmpty else { throw DaftarError(.badInput, "no tag given (tags need a letter or digit)") }

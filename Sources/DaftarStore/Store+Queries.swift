@@ -94,7 +94,7 @@ extension Store {
         case 1: return matches[0]
         default:
             let shown = matches.prefix(5).map { String($0.prefix(16)) }.joined(separator: ", ")
-            throw DaftarError(.ambiguous, "id prefix \(lowered) matches several articles (\(shown)\(matches.count > 5 ? ", …" : "")); give more characters")
+            throw DaftarError(.ambiguous, "id prefix \(lowered) is ambiguous: it matches several articles (\(shown)\(matches.count > 5 ? ", …" : "")); give more characters")
         }
     }
 

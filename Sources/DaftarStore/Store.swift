@@ -45,6 +45,9 @@ public struct Store: Sendable {
         if isDirectory.boolValue {
             throw DaftarError(.badStore, "\(path) is a directory; give the path of a store file, e.g. \(path)/archive.sqlite")
         }
+        if exists, !create, (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue == 0 {
+            throw DaftarError(.badStore, "\(path) is an empty file, not a Daftar store; choose another --store path")
+        }
         if !exists {
             guard create else {
                 throw DaftarError(.noStore, "no archive at \(path); run `daftar ingest FILES` to create one, or pass --store PATH")

@@ -44,8 +44,10 @@ struct Daftar: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         if let store { return (store, false) }
         if let fromEnv = env["DAFTAR_STORE"], !fromEnv.isEmpty { return (fromEnv, false) }
+        // $HOME first: on Linux NSHomeDirectory() reads the account record, not the environment.
+        let home = env["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".local/share")
+            ?? (home as NSString).appendingPathComponent(".local/share")
         let folder = (dataHome as NSString).appendingPathComponent("daftar")
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

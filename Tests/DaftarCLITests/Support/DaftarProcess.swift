@@ -1,0 +1,323 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The built `daftar` executable, found next to the running test bundle (so `swift test -c
+/// release` tests the release binary), else in the package's `.build/debug` or `.build/release`.
+/// `$DAFTAR_BINARY` overrides both.
+enum DaftarBinary {
+    static let path: String? = locate()
+
+    static func locate() -> String? {
+        let fm = FileManager.default
+        if let explicit = ProcessInfo.processInfo.environment["DAFTAR_BINARY"], !explicit.isEmpty {
+            return explicit
+        }
+        var directories: [URL] = []
+        // The products directory is the one holding the `.xctest` bundle.
+        let starts = [URL(fileURLWithPath: CommandLine.arguments.first ?? "/"), Bundle.main.bundleURL, Bundle.main.executableURL]
+            + Bundle.allBundles.map(\.bundleURL)
+        for start in starts.compactMap({ $0?.standardizedFileURL.resolvingSymlinksInPath() }) {
+            var url = start
+            while url.path != "/" && !url.path.isEmpty {
+                if url.pathExtension == "xctest" {
+                    directories.append(url.deletingLastPathComponent())
+                    break
+                }
+                url.deleteLastPathComponent()
+            }
+        }
+        // On Linux the test bundle is an executable; Bundle.main is its directory.
+        directories.append(Bundle.main.bundleURL)
+        // Fallback: the package's own build directories.
+        if let root = packageRoot {
+            directories.append(root.appendingPathComponent(".build/debug"))
+            directories.append(root.appendingPathComponent(".build/release"))
+        }
+        for directory in directories {
+            let candidate = directory.appendingPathComponent("daftar").path
+            if fm.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// The directory holding Package.swift, found upward from this file.
+    static let packageRoot: URL? = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        return nil
+    }()
+
+    /// The repository's `seeds/` folder.
+    static var seedsDirectory: String {
+        guard let root = packageRoot else { fatalError("package root not found above \(#filePath)") }
+        return root.appendingPathComponent("seeds").path
+    }
+}
+
+/// What one run of `daftar` did.
+struct RunResult: CustomStringConvertible {
+    var arguments: [String]
+    /// The exit status, or the signal number when `signaled`.
+    var status: Int32
+    var signaled: Bool
+    var stdoutData: Data
+    var stderrData: Data
+
+    var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
+    var stderr: String { String(decoding: stderrData, as: UTF8.self) }
+    var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+    var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+
+    /// stdout parsed as JSON.
+    func json() throws -> Any {
+        try JSONSerialization.jsonObject(with: stdoutData, options: [])
+    }
+
+    func jsonObject() throws -> [String: Any] {
+        guard let object = try json() as? [String: Any] else { throw CLITestError("stdout is not a JSON object: \(stdout)") }
+        return object
+    }
+
+    func jsonArray() throws -> [[String: Any]] {
+        guard let array = try json() as? [[String: Any]] else { throw CLITestError("stdout is not a JSON array of objects: \(stdout)") }
+        return array
+    }
+
+    var description: String {
+        "daftar \(arguments.joined(separator: " ")) → \(signaled ? "signal" : "exit") \(status)\n--- stdout:\n\(stdout)\n--- stderr:\n\(stderr)"
+    }
+}
+
+struct CLITestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A fresh temporary directory for one test, with a store path inside it, removed at the end.
+/// Children run with their working directory here, with `HOME` and `XDG_DATA_HOME` pointing
+/// into it and `DAFTAR_STORE` unset, so a test can never touch a real archive.
+final class Sandbox {
+    let directory: String
+    /// `<directory>/archive.sqlite`: what `run` passes as `--store` unless told otherwise.
+    let store: String
+    var keyPath: String { store + ".key" }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("daftar-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory + "/home", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory + "/.runs", withIntermediateDirectories: true)
+        store = directory + "/archive.sqlite"
+    }
+
+    deinit {
+        // A test may have taken permissions away; give them back so removal works.
+        if let walker = FileManager.default.enumerator(atPath: directory) {
+            for case let relative as String in walker {
+                chmod(directory + "/" + relative, 0o700)
+            }
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `<directory>/<relative>`.
+    func path(_ relative: String) -> String { directory + "/" + relative }
+
+    /// Writes bytes to `<directory>/<name>` (creating folders) and returns the path.
+    @discardableResult
+    func write(_ name: String, _ data: Data) throws -> String {
+        let file = path(name)
+        try FileManager.default.createDirectory(
+            atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try data.write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String { try write(name, Data(text.utf8)) }
+
+    @discardableResult
+    func write(_ name: String, bytes: [UInt8]) throws -> String { try write(name, Data(bytes)) }
+
+    func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    func contents(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+    /// The child's environment: ours, without anything that could point at a real store.
+    func environment(_ overrides: [String: String?]) -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["DAFTAR_STORE"] = nil
+        env["HOME"] = path("home")
+        env["XDG_DATA_HOME"] = path("home/.local/share")
+        env["DAFTAR_AUTHOR"] = "cli-tests"
+        for (key, value) in overrides { env[key] = value }
+        return env
+    }
+
+    /// A started `daftar` child, its output going to files.
+    final class Child {
+        let process: Process
+        let arguments: [String]
+        let stdoutPath: String
+        let stderrPath: String
+
+        init(process: Process, arguments: [String], stdoutPath: String, stderrPath: String) {
+            self.process = process
+            self.arguments = arguments
+            self.stdoutPath = stdoutPath
+            self.stderrPath = stderrPath
+        }
+
+        var pid: Int32 { process.processIdentifier }
+        var isRunning: Bool { process.isRunning }
+
+        /// Waits for the child to end; kills it and throws after `timeout` seconds.
+        func wait(timeout: TimeInterval) throws -> RunResult {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning {
+                if Date() > deadline {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    throw CLITestError("daftar \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
+                }
+                usleep(5_000)
+            }
+            process.waitUntilExit()
+            return RunResult(
+                arguments: arguments,
+                status: process.terminationStatus,
+                signaled: process.terminationReason == .uncaughtSignal,
+                stdoutData: FileManager.default.contents(atPath: stdoutPath) ?? Data(),
+                stderrData: FileManager.default.contents(atPath: stderrPath) ?? Data())
+        }
+    }
+
+    /// Starts `daftar [--store S] ARGS…` in the sandbox. `store` nil: no `--store` option.
+    func start(_ arguments: [String], store: String?, environment overrides: [String: String?] = [:]) throws -> Child {
+        guard let binary = DaftarBinary.path else {
+            throw CLITestError("the daftar executable was not found next to the test bundle nor in .build/{debug,release}")
+        }
+        let full = (store.map { ["--store", $0] } ?? []) + arguments
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = full
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = environment(overrides)
+        let id = UUID().uuidString
+        let outPath = path(".runs/\(id).out"), errPath = path(".runs/\(id).err")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
+            throw CLITestError("cannot open output files in \(directory)")
+        }
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        try? out.close()
+        try? err.close()
+        return Child(process: process, arguments: full, stdoutPath: outPath, stderrPath: errPath)
+    }
+
+    /// Runs `daftar --store <store> ARGS…` to completion.
+    func run(_ arguments: String..., timeout: TimeInterval = 180) throws -> RunResult {
+        try start(arguments, store: store).wait(timeout: timeout)
+    }
+
+    /// Runs `daftar ARGS…` with an explicit `--store` (or none, when `store` is nil).
+    func run(_ arguments: [String], store: String?, environment: [String: String?] = [:], timeout: TimeInterval = 180) throws -> RunResult {
+        try start(arguments, store: store, environment: environment).wait(timeout: timeout)
+    }
+
+    // MARK: - Store state
+
+    /// `status --json` of the sandbox store (or `store`), checked to succeed.
+    func status(store: String? = nil) throws -> [String: Any] {
+        let result = try run(["status", "--json"], store: store ?? self.store)
+        guard result.status == 0, !result.signaled else { throw CLITestError("status failed: \(result)") }
+        return try result.jsonObject()
+    }
+
+    /// What must not change when a command fails: the digest, the event count, the version vector.
+    struct Snapshot: Equatable, CustomStringConvertible {
+        var digest: String
+        var events: Int
+        var articles: Int
+        var versionVector: [String]
+
+        var description: String { "events \(events), articles \(articles), digest \(digest), vv \(versionVector)" }
+    }
+
+    func snapshot(store: String? = nil) throws -> Snapshot {
+        let store = store ?? self.store
+        let digest = try run(["digest"], store: store)
+        guard digest.status == 0 else { throw CLITestError("digest failed: \(digest)") }
+        let status = try self.status(store: store)
+        let heads = (status["versionVector"] as? [[String: Any]] ?? []).map {
+            "\($0["origin"] ?? "?"):\($0["seq"] ?? "?"):\($0["hash"] ?? "?")"
+        }
+        return Snapshot(
+            digest: digest.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+            events: status["events"] as? Int ?? -1,
+            articles: status["articles"] as? Int ?? -1,
+            versionVector: heads.sorted())
+    }
+}
+
+// MARK: - Expectations
+
+/// Text that must never reach the analyst: a crash, a stack trace, raw SQLite or GRDB errors.
+let leakedInternals = [
+    "Fatal error", "Stack dump", "Backtrace", "💣", "SQLite error", "SQLITE_", "GRDB", "DatabaseError",
+    "DaftarError(", "Swift/", ".swift:",
+]
+
+/// A failure: non-zero exit (not a signal), and stderr made of `daftar: …` lines only
+/// (exactly `lines` of them when given), none leaking internals, the first containing every
+/// string in `mentioning`.
+func expectCleanFailure(
+    _ result: RunResult,
+    status: Int32? = nil,
+    lines: Int? = 1,
+    mentioning: [String] = [],
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    #expect(!result.signaled, "crashed: \(result)", sourceLocation: sourceLocation)
+    if let status {
+        #expect(result.status == status, "\(result)", sourceLocation: sourceLocation)
+    } else {
+        #expect(result.status != 0, "\(result)", sourceLocation: sourceLocation)
+    }
+    let errorLines = result.stderrLines
+    #expect(!errorLines.isEmpty, "nothing on stderr: \(result)", sourceLocation: sourceLocation)
+    if let lines {
+        #expect(errorLines.count == lines, "expected \(lines) stderr line(s): \(result)", sourceLocation: sourceLocation)
+    }
+    for line in errorLines {
+        #expect(line.hasPrefix("daftar: "), "stderr line without `daftar: `: \(line)", sourceLocation: sourceLocation)
+    }
+    for bad in leakedInternals {
+        #expect(!result.stderr.contains(bad), "stderr leaks \(bad): \(result)", sourceLocation: sourceLocation)
+        #expect(!result.stdout.contains(bad), "stdout leaks \(bad): \(result)", sourceLocation: sourceLocation)
+    }
+    for needle in mentioning {
+        #expect(result.stderr.contains(needle), "stderr does not mention \(needle): \(result)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Success: exit 0 and no crash.
+func expectSuccess(_ result: RunResult, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(result.status == 0 && !result.signaled, "\(result)", sourceLocation: sourceLocation)
+    for bad in leakedInternals {
+        #expect(!result.stderr.contains(bad), "stderr leaks \(bad): \(result)", sourceLocation: sourceLocation)
+    }
+}
