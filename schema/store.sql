@@ -98,6 +98,13 @@ CREATE TABLE events (
     UNIQUE (origin, seq)
 );
 
+CREATE TABLE frozen_origins (
+    origin TEXT PRIMARY KEY NOT NULL,
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    detected INTEGER NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE meta (
     key TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
@@ -106,6 +113,12 @@ CREATE TABLE meta (
 CREATE VIRTUAL TABLE notes_fts USING fts5(
     note, content='annotations', content_rowid='rowid', tokenize='daftar'
 );
+
+CREATE TABLE peers (
+    name TEXT PRIMARY KEY NOT NULL,
+    url TEXT NOT NULL,
+    token_file TEXT
+) WITHOUT ROWID;
 
 CREATE TABLE projection_state (
     name TEXT PRIMARY KEY NOT NULL,

@@ -138,6 +138,199 @@ import Testing
         }
     }
 
+    /// Every event type the store writes, through its public API, each checked against
+    /// `schema/<type>.schema.json`: a written type without a schema file fails.
+    @Test func everyEventTypeWrittenMatchesItsSchema() throws {
+        let envelopeSchema = try JSONSchemaValidator(contentsOf: Self.repositoryRoot + "/schema/envelope.schema.json")
+
+        try withTemporaryDirectory { dir in
+            let store = try Store.open(at: dir + "/archive.sqlite", forWriting: true, create: true, now: { 1_756_000_000_000 })
+            try store.setAuthor("تحلیل‌گر")
+
+            // article.ingested
+            let seeds = try FileManager.default.contentsOfDirectory(atPath: Self.seedsDirectory)
+                .filter { $0.hasSuffix(".txt") }.sorted()
+            let articles = try store.ingest(try seeds.map { try SourceFile.read(path: Self.seedsDirectory + "/" + $0) }).map(\.articleID)
+            #expect(articles.count == 5)
+            /// Words `range` of an article's body, joined by single spaces.
+            func words(_ article: String, _ range: Range<Int>) throws -> String {
+                let all = try store.article(article).body.split(whereSeparator: \.isWhitespace)
+                return all[range].joined(separator: " ")
+            }
+
+            // annotation.created: by quote (NFD note, tags to trim and fold together) and by positions.
+            let quoted = try store.annotate(
+                article: articles[0], target: .quote(try words(articles[0], 3..<7), prefix: nil, suffix: nil, occurrence: 1),
+                note: "یادداشت‌ Rene\u{301}", tags: [" روسیه ", "ايران", "ایران"])
+            let positioned = try store.annotate(
+                article: articles[1], target: .positions(start: 0, end: 20), note: "", motivation: "highlighting")
+            #expect(quoted.motivation.displayed?.value == "commenting")
+
+            // annotation.edited: note only, motivation only, both.
+            _ = try store.edit(annotation: quoted.id, note: "یادداشت ویرایش‌شده", motivation: nil)
+            _ = try store.edit(annotation: quoted.id, note: nil, motivation: "questioning")
+            _ = try store.edit(annotation: positioned.id, note: "", motivation: "bookmarking")
+
+            // annotation.tagged / .untagged, article.tagged / .untagged.
+            try store.setTags(["قفقاز"], on: .annotation(quoted.id), add: true)
+            try store.setTags(["روسیه"], on: .annotation(quoted.id), add: false)
+            try store.setTags(["امنیت", "دیپلماسی"], on: .article(articles[0]), add: true)
+            try store.setTags(["امنیت"], on: .article(articles[0]), add: false)
+
+            // annotation.deleted / .restored.
+            try store.setDeleted(annotation: positioned.id, true)
+            try store.setDeleted(annotation: positioned.id, false)
+
+            // annotation.created by import: importedFrom, creator, created.
+            let importedUUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+            let quote3 = try words(articles[3], 4..<8)
+            let w3c = """
+                {
+                  "@context": "http://www.w3.org/ns/anno.jsonld",
+                  "type": "AnnotationCollection",
+                  "first": {
+                    "type": "AnnotationPage",
+                    "items": [
+                      {
+                        "id": "urn:uuid:\(importedUUID.uppercased())",
+                        "type": "Annotation",
+                        "motivation": "oa:classifying",
+                        "created": "2024-03-01T10:00:00Z",
+                        "creator": {"type": "Person", "name": "Maryam"},
+                        "body": [
+                          {"type": "TextualBody", "value": "از ابزار دیگر", "format": "text/plain"},
+                          {"type": "TextualBody", "value": "وارداتی", "purpose": "tagging"}
+                        ],
+                        "target": {
+                          "source": "urn:daftar:article:\(articles[2])",
+                          "selector": {"type": "TextPositionSelector", "start": 5, "end": 15}
+                        }
+                      },
+                      {
+                        "id": "http://example.com/anno/1",
+                        "type": "Annotation",
+                        "creator": "http://example.com/people/ali",
+                        "target": {
+                          "source": "urn:daftar:article:\(articles[3])",
+                          "selector": {"type": "TextQuoteSelector", "exact": "\(quote3)"}
+                        }
+                      }
+                    ]
+                  }
+                }
+                """
+            let report = try store.importAnnotations(W3CAnnotations.parse(JSONSerialization.jsonObject(with: Data(w3c.utf8))))
+            #expect(report.imported.count == 2)
+            #expect(report.orphans.isEmpty)
+            #expect(report.imported.contains(importedUUID))
+
+            // Every stored event, from its stored bytes.
+            let bodies = try store.writer.read { db in
+                try Data.fetchAll(db, sql: "SELECT body FROM events ORDER BY position")
+            }
+            var schemas: [String: JSONSchemaValidator] = [:]
+            var seen: [String: Int] = [:]
+            var createdAnnotations: Set<String> = []
+            var importFields: Set<String> = []
+            var problems: [String] = []
+            for (i, body) in bodies.enumerated() {
+                let envelope = try JSONValue.parse(body)
+                let type = envelope["type"]?.stringValue ?? "?"
+                let name = "event \(i + 1) (\(type))"
+                if envelope.canonicalBytes != Array(body) { problems.append("\(name): stored bytes are not canonical JSON") }
+                problems += try envelopeSchema.validate(envelope).map { "\(name): \($0)" }
+                seen[type, default: 0] += 1
+                guard let data = envelope["data"] else {
+                    problems.append("\(name): no data")
+                    continue
+                }
+                if schemas[type] == nil {
+                    let path = Self.repositoryRoot + "/schema/\(type).schema.json"
+                    guard FileManager.default.fileExists(atPath: path) else {
+                        problems.append("\(name): the code writes type \(type), but there is no schema/\(type).schema.json")
+                        continue
+                    }
+                    schemas[type] = try JSONSchemaValidator(contentsOf: path)
+                }
+                problems += try schemas[type]!.validate(data).map { "\(name) data: \($0)" }
+                problems += Self.nonNFCStrings(in: data, at: "").map { "\(name) data\($0): not NFC" }
+
+                // What a schema cannot say.
+                if type == "annotation.created", let id = data["annotation"]?.stringValue, let article = data["article"]?.stringValue,
+                    let target = data["target"], let start = target["start"]?.intValue, let end = target["end"]?.intValue {
+                    createdAnnotations.insert(id)
+                    for field in ["importedFrom", "creator", "created"] where data[field] != nil { importFields.insert(field) }
+                    let scalars = Array(try store.article(article).body.unicodeScalars)
+                    func text(_ from: Int, _ to: Int) -> String { String(String.UnicodeScalarView(scalars[from..<to])) }
+                    if !(0 <= start && start < end && Int(end) <= scalars.count) {
+                        problems.append("\(name): target \(start)..<\(end) is not a passage of a body of \(scalars.count) scalars")
+                    } else {
+                        let (s, e) = (Int(start), Int(end))
+                        if target["exact"]?.stringValue != text(s, e) { problems.append("\(name): exact is not the body's text at start..<end") }
+                        if target["prefix"]?.stringValue != text(max(0, s - TextAnchor.contextLength), s) { problems.append("\(name): prefix is not the body's text before start") }
+                        if target["suffix"]?.stringValue != text(e, min(scalars.count, e + TextAnchor.contextLength)) { problems.append("\(name): suffix is not the body's text after end") }
+                    }
+                } else if type.hasPrefix("annotation."), let id = data["annotation"]?.stringValue, !createdAnnotations.contains(id) {
+                    problems.append("\(name): annotation \(id) was not created earlier")
+                }
+                if type.hasPrefix("article."), type != "article.ingested", let id = data["article"]?.stringValue, !articles.contains(id) {
+                    problems.append("\(name): article \(id) is not in the store")
+                }
+            }
+            let problemCount = problems.count
+            #expect(problemCount == 0, "first problems:\n\(problems.prefix(10).joined(separator: "\n"))")
+            #expect(bodies.count == (try store.log()).count)
+
+            let expected: Set<String> = [
+                "article.ingested", "article.tagged", "article.untagged",
+                "annotation.created", "annotation.edited", "annotation.tagged", "annotation.untagged",
+                "annotation.deleted", "annotation.restored",
+            ]
+            for type in expected.sorted() { #expect(seen[type, default: 0] >= 1, "no \(type) event was written") }
+            #expect(Set(seen.keys) == expected)
+            #expect(seen["annotation.created"] == 4)
+            #expect(seen["annotation.edited"] == 3)
+            #expect(importFields == ["importedFrom", "creator", "created"])
+            // Every type the code can write (an EventDraft in Sources, the benchmark's aside) is
+            // written above, so it was checked against its schema.
+            #expect(try Self.eventTypesInSources() == expected)
+        }
+    }
+
+    /// The event types named in `EventDraft(type: …)` in Sources, except the benchmark's.
+    static func eventTypesInSources() throws -> Set<String> {
+        let sources = repositoryRoot + "/Sources"
+        let draft = try NSRegularExpression(pattern: #"EventDraft\(\s*type:([^\n]*?)data:"#)
+        let literal = try NSRegularExpression(pattern: #""([a-z]+(?:\.[a-z]+)+)""#)
+        var types: Set<String> = []
+        for file in FileManager.default.enumerator(atPath: sources)?.compactMap({ $0 as? String }) ?? []
+        where file.hasSuffix(".swift") && !file.hasPrefix("daftar-bench/") {
+            let text = try String(contentsOfFile: sources + "/" + file, encoding: .utf8)
+            for match in draft.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let expression = String(text[Range(match.range(at: 1), in: text)!])
+                for found in literal.matches(in: expression, range: NSRange(expression.startIndex..., in: expression)) {
+                    types.insert(String(expression[Range(found.range(at: 1), in: expression)!]))
+                }
+            }
+        }
+        return types
+    }
+
+    /// JSON pointers of the strings (values and member names) in `value` that are not NFC.
+    static func nonNFCStrings(in value: JSONValue, at path: String) -> [String] {
+        func isNFC(_ s: String) -> Bool { s.unicodeScalars.elementsEqual(s.nfc.unicodeScalars) }
+        switch value {
+        case .string(let s): return isNFC(s) ? [] : [path.isEmpty ? "/" : path]
+        case .array(let items): return items.enumerated().flatMap { nonNFCStrings(in: $1, at: "\(path)/\($0)") }
+        case .object(let members):
+            return members.flatMap { key, member in
+                (isNFC(key) ? [] : ["\(path)/\(JSONSchemaValidator.escape(key)) (name)"])
+                    + nonNFCStrings(in: member, at: path + "/" + JSONSchemaValidator.escape(key))
+            }
+        default: return []
+        }
+    }
+
     /// `text` as a file's bytes: UTF-8, UTF-8 with a BOM, UTF-16LE or UTF-16BE with a BOM.
     static func encode(_ text: String, as kind: Int) -> [UInt8] {
         switch kind {
@@ -205,12 +398,99 @@ import Testing
         #expect(try errors { $0["encoding"] = "latin1" }.contains { $0.hasPrefix("/encoding:") })
     }
 
+    @Test func validatorRejectsBrokenAnnotationPayloads() throws {
+        func schema(_ type: String) throws -> JSONSchemaValidator {
+            try JSONSchemaValidator(contentsOf: Self.repositoryRoot + "/schema/\(type).schema.json")
+        }
+        let annotation: JSONValue = "0f8fad5b-d9cb-469f-a165-70867728950e"
+        let article = JSONValue.string(ArticleText.id(of: "خبر"))
+        func rejected(_ errors: [String], at pointer: String) -> Bool {
+            errors.contains { $0.hasPrefix(pointer + ":") }
+        }
+
+        // annotation.created
+        let created = try schema("annotation.created")
+        let valid: [String: JSONValue] = [
+            "annotation": annotation, "article": article,
+            "target": ["exact": "خبر", "prefix": "", "suffix": " مهم", "start": 0, "end": 3],
+            "note": "", "motivation": "highlighting", "tags": ["ایران"],
+        ]
+        #expect(try created.validate(.object(valid)) == [])
+        func createdErrors(_ change: (inout [String: JSONValue]) -> Void) throws -> [String] {
+            var data = valid
+            change(&data)
+            return try created.validate(.object(data))
+        }
+        // As import writes it, and with a field a newer Daftar added: fine.
+        #expect(try createdErrors {
+            $0["importedFrom"] = "http://example.com/anno/1"; $0["creator"] = "Maryam"; $0["created"] = "2024-03-01T10:00:00Z"
+            $0["newerField"] = 1
+        } == [])
+        #expect(rejected(try createdErrors { $0["motivation"] = "liking" }, at: "/motivation"))
+        #expect(rejected(try createdErrors { $0["motivation"] = "oa:commenting" }, at: "/motivation"))
+        #expect(rejected(try createdErrors { $0["motivation"] = nil }, at: "/"))
+        #expect(rejected(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": -1, "end": 3] }, at: "/target/start"))
+        #expect(rejected(try createdErrors { $0["target"] = ["exact": "", "prefix": "", "suffix": "", "start": 0, "end": 0] }, at: "/target/exact"))
+        #expect(rejected(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": 0] }, at: "/target"))
+        #expect(rejected(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": 0, "end": "3"] }, at: "/target/end"))
+        #expect(rejected(try createdErrors { $0["annotation"] = "0F8FAD5B-D9CB-469F-A165-70867728950E" }, at: "/annotation"))
+        #expect(rejected(try createdErrors { $0["annotation"] = "http://example.com/anno/1" }, at: "/annotation"))
+        #expect(rejected(try createdErrors { $0["article"] = "abc" }, at: "/article"))
+        #expect(rejected(try createdErrors { $0["tags"] = ["ایران", ""] }, at: "/tags/1"))
+        #expect(rejected(try createdErrors { $0["tags"] = "ایران" }, at: "/tags"))
+        #expect(rejected(try createdErrors { $0["note"] = nil }, at: "/"))
+        #expect(rejected(try createdErrors { $0["creator"] = ["name": "Maryam"] }, at: "/creator"))
+
+        // annotation.edited: note and/or motivation.
+        let edited = try schema("annotation.edited")
+        #expect(try edited.validate(["annotation": annotation, "note": ""]) == [])
+        #expect(try edited.validate(["annotation": annotation, "motivation": "questioning"]) == [])
+        #expect(try edited.validate(["annotation": annotation, "note": "x", "motivation": "tagging"]) == [])
+        #expect(rejected(try edited.validate(["annotation": annotation]), at: "/"))
+        #expect(rejected(try edited.validate(["annotation": annotation, "tags": ["x"]]), at: "/"))
+        #expect(rejected(try edited.validate(["annotation": annotation, "motivation": "liking"]), at: "/motivation"))
+        #expect(rejected(try edited.validate(["note": "x"]), at: "/"))
+
+        // Tags on annotations and articles.
+        for type in ["annotation.tagged", "annotation.untagged"] {
+            let tagged = try schema(type)
+            #expect(try tagged.validate(["annotation": annotation, "tag": "ایران"]) == [], "\(type)")
+            #expect(rejected(try tagged.validate(["annotation": annotation, "tag": ""]), at: "/tag"), "\(type)")
+            #expect(rejected(try tagged.validate(["annotation": annotation]), at: "/"), "\(type)")
+            #expect(rejected(try tagged.validate(["annotation": article, "tag": "x"]), at: "/annotation"), "\(type)")
+        }
+        for type in ["article.tagged", "article.untagged"] {
+            let tagged = try schema(type)
+            #expect(try tagged.validate(["article": article, "tag": "ایران"]) == [], "\(type)")
+            #expect(rejected(try tagged.validate(["article": article, "tag": ""]), at: "/tag"), "\(type)")
+            #expect(rejected(try tagged.validate(["article": annotation, "tag": "x"]), at: "/article"), "\(type)")
+            #expect(rejected(try tagged.validate(["tag": "x"]), at: "/"), "\(type)")
+        }
+        for type in ["annotation.deleted", "annotation.restored"] {
+            let deleted = try schema(type)
+            #expect(try deleted.validate(["annotation": annotation]) == [], "\(type)")
+            #expect(rejected(try deleted.validate([:]), at: "/"), "\(type)")
+            #expect(rejected(try deleted.validate(["annotation": .string(annotation.stringValue! + "\n")]), at: "/annotation"), "\(type)")
+            #expect(rejected(try deleted.validate("x"), at: "/"), "\(type)")
+        }
+    }
+
+    @Test func validatorChecksAnyOf() throws {
+        let schema = try JSONSchemaValidator(schema: try JSONValue.parse(#"{"anyOf": [{"required": ["a"]}, {"type": "string"}]}"#))
+        #expect(try schema.validate(["a": 1]) == [])
+        #expect(try schema.validate("s") == [])
+        #expect(try schema.validate(["b": 1]).count == 1)
+        #expect(throws: JSONSchemaValidator.SchemaError.self) { try JSONSchemaValidator(schema: try JSONValue.parse(#"{"anyOf": []}"#)) }
+        #expect(throws: JSONSchemaValidator.SchemaError.self) { try JSONSchemaValidator(schema: try JSONValue.parse(#"{"anyOf": [{"format": "uuid"}]}"#)) }
+    }
+
     @Test(arguments: [
         #"{"type": "object", "patternProperties": {}}"#,
         #"{"properties": {"a": {"format": "date"}}}"#,
         #"{"$defs": {"x": {"uniqueItems": true}}}"#,
         ##"{"$ref": "#/$defs/missing"}"##,
         #"{"requird": ["a"]}"#,
+        #"{"oneOf": [{"required": ["a"]}]}"#,
     ])
     func validatorRefusesSchemasItCannotCheck(schema: String) throws {
         #expect(throws: JSONSchemaValidator.SchemaError.self) { try JSONSchemaValidator(schema: try JSONValue.parse(schema)) }

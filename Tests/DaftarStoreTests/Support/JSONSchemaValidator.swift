@@ -26,7 +26,7 @@ struct JSONSchemaValidator {
     static let assertionKeywords: Set<String> = [
         "type", "enum", "const", "required", "properties", "additionalProperties", "propertyNames",
         "minProperties", "dependentRequired", "pattern", "minLength", "maxLength", "minimum", "maximum",
-        "if", "then", "else", "allOf", "items", "$ref",
+        "if", "then", "else", "allOf", "anyOf", "items", "$ref",
     ]
 
     static let typeNames: Set<String> = ["null", "boolean", "object", "array", "number", "integer", "string"]
@@ -78,7 +78,7 @@ struct JSONSchemaValidator {
                 for (name, sub) in try subschemas(value) { try check(sub, at: here + "/" + Self.escape(name)) }
             case "additionalProperties", "propertyNames", "items", "if", "then", "else":
                 try check(value, at: here)
-            case "allOf":
+            case "allOf", "anyOf":
                 guard let items = value.arrayValue, !items.isEmpty else { throw fail("must be a non-empty array of schemas") }
                 for (i, sub) in items.enumerated() { try check(sub, at: "\(here)/\(i)") }
             case "type":
@@ -247,6 +247,18 @@ struct JSONSchemaValidator {
         }
         for sub in keywords["allOf"]?.arrayValue ?? [] {
             try validate(instance, against: sub, at: path, errors: &errors)
+        }
+        if let options = keywords["anyOf"]?.arrayValue {
+            var failures: [[String]] = []
+            for sub in options {
+                var subErrors: [String] = []
+                try validate(instance, against: sub, at: path, errors: &subErrors)
+                if subErrors.isEmpty { failures = []; break }
+                failures.append(subErrors)
+            }
+            if !failures.isEmpty {
+                report("matches none of the \(options.count) anyOf schemas (\(failures.map { $0.joined(separator: "; ") }.joined(separator: " | ")))")
+            }
         }
     }
 
