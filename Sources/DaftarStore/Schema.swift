@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 }
+    public static var currentSQL: String { v1 + v2 + v3 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -13,6 +13,9 @@ public enum Schema {
         }
         migrator.registerMigration("v2-annotations") { db in
             try db.execute(sql: v2)
+        }
+        migrator.registerMigration("v3-sync") { db in
+            try db.execute(sql: v3)
         }
         return migrator
     }
@@ -164,5 +167,23 @@ public enum Schema {
         CREATE VIRTUAL TABLE notes_fts USING fts5(
             note, content='annotations', content_rowid='rowid', tokenize='daftar'
         );
+        """
+
+    static let v3 = """
+        -- Origins found to equivocate (two validly sealed events at one dot): frozen at the last
+        -- agreed event; their later events are neither accepted nor forwarded. A local fact.
+        CREATE TABLE frozen_origins (
+            origin TEXT PRIMARY KEY NOT NULL,
+            seq INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            detected INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Peers this replica syncs with, by name.
+        CREATE TABLE peers (
+            name TEXT PRIMARY KEY NOT NULL,
+            url TEXT NOT NULL,
+            token_file TEXT
+        ) WITHOUT ROWID;
         """
 }
