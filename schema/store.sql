@@ -21,7 +21,7 @@ CREATE TABLE annotation_events (
 CREATE TABLE annotation_tags (
     annotation TEXT NOT NULL,
     tag TEXT NOT NULL,
-    display TEXT NOT NULL,
+    display TEXT NOT NULL, added TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (annotation, tag)
 ) WITHOUT ROWID;
 
@@ -63,7 +63,7 @@ CREATE TABLE article_tag_events (
 CREATE TABLE article_tags (
     article TEXT NOT NULL,
     tag TEXT NOT NULL,
-    display TEXT NOT NULL,
+    display TEXT NOT NULL, added TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (article, tag)
 ) WITHOUT ROWID;
 

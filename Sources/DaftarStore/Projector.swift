@@ -10,7 +10,7 @@ import GRDB
 enum Projector {
     /// Bump when what the projections hold, or how they are derived, changes: stores are
     /// rebuilt from their log on first open by the new code.
-    static let version = 2
+    static let version = 3
     static let stateName = "main"
 
     static func apply(_ event: Event, _ db: Database) throws {
@@ -131,9 +131,9 @@ enum Projector {
         if !view.deleted {
             try db.cachedStatement(sql: "INSERT INTO notes_fts(rowid, note) VALUES (?, ?)").execute(arguments: [rowid, note])
         }
-        for (key, display) in view.tags {
-            try db.cachedStatement(sql: "INSERT INTO annotation_tags(annotation, tag, display) VALUES (?, ?, ?)")
-                .execute(arguments: [id, key, display])
+        for (key, entry) in view.tagEntries {
+            try db.cachedStatement(sql: "INSERT INTO annotation_tags(annotation, tag, display, added) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [id, key, entry.display, entry.addedKey])
         }
     }
 
@@ -147,11 +147,11 @@ enum Projector {
         func pairs(_ type: String) -> [(String, Event)] {
             all.filter { $0.type == type }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
         }
-        let tags = ObservedRemoveSet.resolve(adds: pairs("article.tagged"), removes: pairs("article.untagged"))
+        let tags = ObservedRemoveSet.entries(adds: pairs("article.tagged"), removes: pairs("article.untagged"))
         try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article = ?").execute(arguments: [article])
-        for (key, display) in tags {
-            try db.cachedStatement(sql: "INSERT INTO article_tags(article, tag, display) VALUES (?, ?, ?)")
-                .execute(arguments: [article, key, display])
+        for (key, entry) in tags {
+            try db.cachedStatement(sql: "INSERT INTO article_tags(article, tag, display, added) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [article, key, entry.display, entry.addedKey])
         }
     }
 

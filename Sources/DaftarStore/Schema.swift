@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -16,6 +16,9 @@ public enum Schema {
         }
         migrator.registerMigration("v3-sync") { db in
             try db.execute(sql: v3)
+        }
+        migrator.registerMigration("v4-tag-order") { db in
+            try db.execute(sql: v4)
         }
         return migrator
     }
@@ -185,5 +188,12 @@ public enum Schema {
             url TEXT NOT NULL,
             token_file TEXT
         ) WITHOUT ROWID;
+        """
+
+    static let v4 = """
+        -- When each tag's displayed spelling was first written, `time:origin:seq` (sortable), so
+        -- that tag counts show the first-written spelling across all targets.
+        ALTER TABLE annotation_tags ADD COLUMN added TEXT NOT NULL DEFAULT '';
+        ALTER TABLE article_tags ADD COLUMN added TEXT NOT NULL DEFAULT '';
         """
 }

@@ -216,13 +216,21 @@ extension Store {
     /// Each tag in use, displayed as first written, with how many annotations and articles carry it.
     public func tagCounts() throws -> [(tag: String, annotations: Int, articles: Int)] {
         try writer.read { db in
+            // The spelling shown is the one written first anywhere (smallest `added` key).
             try Row.fetchAll(db, sql: """
-                SELECT tag, min(display), sum(n_annotations), sum(n_articles) FROM (
-                    SELECT t.tag, t.display, 1 AS n_annotations, 0 AS n_articles FROM annotation_tags t
+                SELECT tag,
+                       (SELECT display FROM (
+                            SELECT display, added FROM annotation_tags t2 JOIN annotations a2 ON a2.id = t2.annotation
+                                WHERE t2.tag = u.tag AND NOT a2.deleted
+                            UNION ALL SELECT display, added FROM article_tags t3 WHERE t3.tag = u.tag
+                        ) ORDER BY added LIMIT 1),
+                       sum(n_annotations), sum(n_articles)
+                FROM (
+                    SELECT t.tag, 1 AS n_annotations, 0 AS n_articles FROM annotation_tags t
                         JOIN annotations a ON a.id = t.annotation WHERE NOT a.deleted
                     UNION ALL
-                    SELECT tag, display, 0, 1 FROM article_tags
-                ) GROUP BY tag ORDER BY sum(n_annotations) + sum(n_articles) DESC, tag
+                    SELECT tag, 0, 1 FROM article_tags
+                ) u GROUP BY tag ORDER BY sum(n_annotations) + sum(n_articles) DESC, tag
                 """).map { ($0[1], $0[2], $0[3]) }
         }
     }

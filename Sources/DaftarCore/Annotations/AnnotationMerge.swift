@@ -1,3 +1,5 @@
+import Foundation
+
 /// The W3C Web Annotation motivations (https://www.w3.org/TR/annotation-vocab/#motivation).
 public enum Motivation {
     public static let all: [String] = [
@@ -39,9 +41,22 @@ public struct Register: Sendable, Hashable {
 
 /// An observed-remove set of tags: a remove removes the adds it has seen; a concurrent add wins.
 public enum ObservedRemoveSet {
+    /// A present tag: its spelling as first written and when that was.
+    public struct Entry: Sendable, Hashable {
+        public var display: String
+        /// `(time, origin, seq)` of the add that wrote ``display``, as one sortable text.
+        public var addedKey: String
+    }
+
     /// Present tags, keyed by their folded form, each displayed as first written (the earliest
     /// present add by `(time, origin, seq)`).
     public static func resolve(adds: [(String, Event)], removes: [(String, Event)]) -> [String: String] {
+        entries(adds: adds, removes: removes).mapValues(\.display)
+    }
+
+    /// ``resolve(adds:removes:)`` with the order key of each spelling, so that views over many
+    /// targets (tag counts) can pick the first written too.
+    public static func entries(adds: [(String, Event)], removes: [(String, Event)]) -> [String: Entry] {
         var present: [String: (String, Event)] = [:]
         for (tag, add) in adds {
             let key = Tag.key(tag)
@@ -51,7 +66,9 @@ public enum ObservedRemoveSet {
             if let current = present[key], (current.1.time, current.1.origin, current.1.seq) <= (add.time, add.origin, add.seq) { continue }
             present[key] = (tag, add)
         }
-        return present.mapValues(\.0)
+        return present.mapValues { tag, add in
+            Entry(display: tag, addedKey: "\(String(format: "%015lld", add.time)):\(add.origin.rawValue):\(String(format: "%015lld", add.seq))")
+        }
     }
 }
 
@@ -63,7 +80,9 @@ public struct AnnotationView: Sendable, Hashable {
     public var note: Register
     public var motivation: Register
     /// Folded tag → displayed spelling.
-    public var tags: [String: String]
+    public var tags: [String: String] { tagEntries.mapValues(\.display) }
+    /// Folded tag → spelling and when it was first written.
+    public var tagEntries: [String: ObservedRemoveSet.Entry]
     public var deleted: Bool
     /// Edits concurrent with a delete that nothing has resolved yet (DESIGN §3).
     public var editsConcurrentWithDelete: [RegisterValue]
@@ -101,7 +120,7 @@ public struct AnnotationView: Sendable, Hashable {
         for c in creates { for tag in c.data?["tags"]?.arrayValue ?? [] { if let t = tag.stringValue { adds.append((t, c)) } } }
         adds += events.filter { $0.type == "annotation.tagged" }.compactMap { e in string(e, "tag").map { ($0, e) } }
         let removes = events.filter { $0.type == "annotation.untagged" }.compactMap { e in string(e, "tag").map { ($0, e) } }
-        let tags = ObservedRemoveSet.resolve(adds: adds, removes: removes)
+        let tags = ObservedRemoveSet.entries(adds: adds, removes: removes)
 
         let deletes = events.filter { $0.type == "annotation.deleted" }
         let restores = events.filter { $0.type == "annotation.restored" }
@@ -125,7 +144,7 @@ public struct AnnotationView: Sendable, Hashable {
             id: id, article: article,
             anchor: TextAnchor(exact: exact, prefix: target["prefix"]?.stringValue ?? "", suffix: target["suffix"]?.stringValue ?? "",
                                start: Int(start), end: Int(end)),
-            note: note, motivation: motivation, tags: tags,
+            note: note, motivation: motivation, tagEntries: tags,
             deleted: !effective.isEmpty, editsConcurrentWithDelete: concurrent,
             creator: string(create, "creator") ?? create.author,
             created: create.time, createdText: string(create, "created"),
