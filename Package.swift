@@ -8,11 +8,15 @@ let package = Package(
         .executable(name: "daftar", targets: ["daftar"]),
         .library(name: "DaftarCore", targets: ["DaftarCore"]),
         .library(name: "DaftarStore", targets: ["DaftarStore"]),
+        .library(name: "DaftarSync", targets: ["DaftarSync"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
     ],
     targets: [
         // Pure: events, canonical JSON, hashes and seals, clocks, Persian folding. No I/O.
@@ -25,11 +29,21 @@ let package = Package(
             name: "DaftarStore",
             dependencies: ["DaftarCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        // Sync over HTTP: the Core's session carried by a Hummingbird server and an AsyncHTTPClient client.
+        .target(
+            name: "DaftarSync",
+            dependencies: [
+                "DaftarCore", "DaftarStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The command line: parse, call the library, print.
         .executableTarget(
             name: "daftar",
             dependencies: [
-                "DaftarCore", "DaftarStore",
+                "DaftarCore", "DaftarStore", "DaftarSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +63,15 @@ let package = Package(
             resources: []
         ),
         .testTarget(name: "DaftarCLITests", dependencies: ["daftar"]),
+        .testTarget(
+            name: "DaftarSyncTests",
+            dependencies: [
+                "DaftarCore", "DaftarStore", "DaftarSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

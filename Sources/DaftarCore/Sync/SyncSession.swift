@@ -66,7 +66,7 @@ public struct SyncSession: Sendable {
         self.local = local
         for origin in page.forked { fork(origin) }
         guard case .pulling(let target) = state else { return finish() }
-        if page.events.isEmpty || !page.more && !holds(target) {
+        if page.events.isEmpty || stored == 0 || !page.more && !holds(target) {
             // The peer has nothing more for us: whatever is missing is excluded or forked.
             return startPush()
         }
@@ -126,5 +126,9 @@ public struct SyncReport: Sendable, Hashable {
     public var pages = 0
     /// Origins found to equivocate: frozen at the last agreed event.
     public var forked: Set<ReplicaID> = []
+    /// Bytes of the heads exchange (set by the driver).
+    public var headsBytes = 0
+    /// All bytes on the wire.
+    public var totalBytes: Int { pulledBytes + pushedBytes + headsBytes }
     public init() {}
 }
