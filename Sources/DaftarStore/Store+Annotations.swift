@@ -235,3 +235,52 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Annotations in conflict: concurrent notes or motivations, or edits concurrent with a delete.
+    public func conflicts() throws -> [AnnotationView] {
+        try writer.read { db in
+            try Self.annotationViews(db, ids: String.fetchAll(db, sql: "SELECT id FROM annotations WHERE conflict ORDER BY article, start, id"))
+        }
+    }
+
+    /// How to resolve a conflict.
+    public enum Resolution: Sendable, Hashable {
+        /// Write this note (and/or motivation), superseding every current value.
+        case write(note: String?, motivation: String?)
+        /// Keep the value of this event (`ORIGIN:SEQ`, or a prefix of its hash): for a concurrent
+        /// note or motivation, write it again; for an edit concurrent with a delete, restore.
+        case keep(String)
+        /// Confirm the delete, having seen the concurrent edits.
+        case delete
+    }
+
+    /// Resolves a conflicted annotation with an event that has seen all current values.
+    public func resolve(annotation id: String, _ resolution: Resolution) throws -> AnnotationView {
+        let view = try annotation(id)
+        guard view.inConflict else { throw DaftarError(.badInput, "annotation \(id.prefix(13)) is not in conflict") }
+        switch resolution {
+        case .write(let note, let motivation):
+            return try edit(annotation: id, note: note, motivation: motivation)
+        case .delete:
+            guard view.deleted else { throw DaftarError(.badInput, "annotation \(id.prefix(13)) is not deleted; use `daftar delete`") }
+            try commit([EventDraft(type: "annotation.deleted", data: ["annotation": .string(id)])])
+            return try annotation(id)
+        case .keep(let event):
+            func matches(_ v: RegisterValue) -> Bool {
+                "\(v.dot.origin):\(v.dot.seq)" == event || (event.count >= 6 && v.hash.hasPrefix(event.lowercased()))
+            }
+            if view.note.inConflict, let v = view.note.values.first(where: matches) {
+                return try edit(annotation: id, note: v.value, motivation: nil)
+            }
+            if view.motivation.inConflict, let v = view.motivation.values.first(where: matches) {
+                return try edit(annotation: id, note: nil, motivation: v.value)
+            }
+            if view.editsConcurrentWithDelete.contains(where: matches) {
+                try commit([EventDraft(type: "annotation.restored", data: ["annotation": .string(id)])])
+                return try annotation(id)
+            }
+            throw DaftarError(.notFound, "\(event) is not one of the conflicting values of \(id.prefix(13)); see `daftar conflicts`")
+        }
+    }
+}

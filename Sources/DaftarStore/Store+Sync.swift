@@ -15,6 +15,10 @@ public struct Peer: Sendable, Hashable, Codable {
     public var name: String
     public var url: String
     public var tokenFile: String?
+
+    public init(name: String, url: String, tokenFile: String?) {
+        (self.name, self.url, self.tokenFile) = (name, url, tokenFile)
+    }
 }
 
 extension Store {

@@ -4,7 +4,7 @@ import DaftarStore
 import Foundation
 
 @main
-struct Daftar: ParsableCommand {
+struct Daftar: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daftar",
         abstract: "A local-first, event-sourced archive of articles and annotations.",
@@ -19,6 +19,7 @@ struct Daftar: ParsableCommand {
             Init.self, Ingest.self, List.self, Show.self, Search.self,
             Annotate.self, Annotations.self, Edit.self, Delete.self, Restore.self, TagCommand.self, Untag.self, Tags.self,
             Export.self, Import.self,
+            Serve.self, SyncCommand.self, Clone.self, PeerCommand.self, Conflicts.self, Resolve.self,
             Log.self, Rebuild.self, Digest.self, Verify.self, Status.self,
         ]
     )
@@ -27,10 +28,14 @@ struct Daftar: ParsableCommand {
     var store: String?
 
     /// Runs the command; a `DaftarError` becomes one line on stderr and exit status 1.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
         } catch let error as DaftarError {
             Terminal.error(error.message)
             Foundation.exit(1)
