@@ -222,3 +222,28 @@ struct EventTests {
         #expect(VersionVector.parseSeqs("nope:1") == nil)
     }
 }
+
+@Suite("NFC fast path")
+struct NFCTests {
+    /// Every scalar the fast path treats as stable is unchanged by Foundation's NFC, alone and
+    /// after each letter it could follow.
+    @Test func stableScalarsAreStable() {
+        let ranges: [ClosedRange<UInt32>] = [0x00...0x2FF, 0x0600...0x06FF, 0x2000...0x206F, 0x20AC...0x20AC]
+        for range in ranges {
+            for v in range {
+                guard let s = Unicode.Scalar(v), String.isNFCStableForTesting(s) else { continue }
+                let text = String(s)
+                #expect(text.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(text.unicodeScalars), "U+\(String(v, radix: 16))")
+            }
+        }
+    }
+
+    @Test func textsWithCombiningMarksAreNormalised() {
+        #expect("ا\u{0653}".nfc == "\u{0622}")       // alef + madda → آ
+        #expect("ي\u{0654}".nfc == "\u{0626}")       // yeh + hamza above → ئ
+        #expect("e\u{0301}".nfc == "\u{E9}")
+        #expect("\u{212B}".nfc == "\u{C5}")          // Ångström sign (a singleton)
+        let persian = "وزارت دفاع روسیه، ۱۴۰۴ — «بین‌المللی»"
+        #expect(persian.nfc == persian)
+    }
+}
