@@ -3,19 +3,6 @@ import DaftarCore
 import Foundation
 import Testing
 
-/// A seeded generator (SplitMix64), so a failing history can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random histories of concurrent annotation work on three replicas, with partial syncs in
 /// between, then every commit delivered to fresh stores in random causal orders through the
 /// store's real append path (`receive`): all must end with the same digest, equal to a
@@ -39,7 +26,7 @@ struct ConvergenceTests {
 
     @Test(arguments: seeds)
     func randomHistoriesConverge(seed: UInt64) throws {
-        var rng = SeededRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let fixture = try StoreFixture()
         let base = try fixture.open(at: fixture.directory + "/base.sqlite")
         try base.ingest(StoreFixture.seedFiles())

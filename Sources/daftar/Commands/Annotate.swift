@@ -198,12 +198,7 @@ struct Delete: ParsableCommand {
     @Argument(help: "Annotation id or unambiguous prefix.")
     var annotation: String
 
-    func run() throws {
-        let store = try daftar.openStore(forWriting: true)
-        let id = try store.resolveAnnotation(annotation)
-        try store.setDeleted(annotation: id, true)
-        print("deleted \(id)")
-    }
+    func run() throws { try setDeleted(daftar, annotation, true) }
 }
 
 struct Restore: ParsableCommand {
@@ -214,12 +209,15 @@ struct Restore: ParsableCommand {
     @Argument(help: "Annotation id or unambiguous prefix.")
     var annotation: String
 
-    func run() throws {
-        let store = try daftar.openStore(forWriting: true)
-        let id = try store.resolveAnnotation(annotation)
-        try store.setDeleted(annotation: id, false)
-        print("restored \(id)")
-    }
+    func run() throws { try setDeleted(daftar, annotation, false) }
+}
+
+/// `delete` and `restore`.
+private func setDeleted(_ daftar: Daftar, _ annotation: String, _ deleted: Bool) throws {
+    let store = try daftar.openStore(forWriting: true)
+    let id = try store.resolveAnnotation(annotation)
+    try store.setDeleted(annotation: id, deleted)
+    print("\(deleted ? "deleted" : "restored") \(id)")
 }
 
 struct TagCommand: ParsableCommand {
