@@ -30,64 +30,83 @@ public struct ArticleText: Sendable, Hashable {
     }
 
     public init(parsing original: String) {
-        let scalars = Array(original.unicodeScalars)
-        var i = 0
+        // Walks the scalar view by index and slices the original: no per-line strings (this
+        // runs for every article ingested or replayed).
+        let view = original.unicodeScalars
+        var i = view.startIndex
+        var offset = 0
         func isSpace(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace }
-        func skipSpaces() { while i < scalars.count, isSpace(scalars[i]) { i += 1 } }
+        func skipSpaces() {
+            while i < view.endIndex, isSpace(view[i]) {
+                i = view.index(after: i)
+                offset += 1
+            }
+        }
 
         // Metadata prefix: `date YYYY-MM-DD`.
         var published: String? = nil
         skipSpaces()
-        let afterSpaces = i
-        if Self.matches(scalars, at: i, "date") {
-            var j = i + 4
-            if j < scalars.count, isSpace(scalars[j]) {
-                while j < scalars.count, isSpace(scalars[j]), scalars[j] != "\n" { j += 1 }
-                if let date = Self.isoDate(scalars, at: j) {
+        let (afterSpaces, afterSpacesOffset) = (i, offset)
+        if view[i...].starts(with: "date".unicodeScalars) {
+            var j = view.index(i, offsetBy: 4)
+            var k = offset + 4
+            if j < view.endIndex, isSpace(view[j]) {
+                while j < view.endIndex, isSpace(view[j]), view[j] != "\n" {
+                    j = view.index(after: j)
+                    k += 1
+                }
+                if let date = Self.isoDate(Array(view[j...].prefix(11))) {
                     published = date
-                    i = j + 10
+                    i = view.index(j, offsetBy: 10)
+                    offset = k + 10
                     skipSpaces()
                 }
             }
         }
-        if published == nil { i = afterSpaces }
+        if published == nil { (i, offset) = (afterSpaces, afterSpacesOffset) }
         let start = i
+        let startOffset = offset
 
-        // Body end: the first tail-marker line, or the end.
-        var end = scalars.count
+        // Body end: the first tail-marker line, or the end. Markers are short: only short
+        // lines are compared.
+        var end = view.endIndex
         var lineStart = start
+        var lineLength = 0
         var k = start
-        while k <= scalars.count {
-            if k == scalars.count || scalars[k] == "\n" {
-                let line = String(String.UnicodeScalarView(scalars[lineStart..<k])).trimmingWhitespace
-                if Self.tailMarkers.contains(line) {
+        while true {
+            let atEnd = k == view.endIndex
+            if atEnd || view[k] == "\n" {
+                if lineLength <= Self.longestMarker + 8,
+                    Self.tailMarkers.contains(String(view[lineStart..<k]).trimmingWhitespace)
+                {
                     end = lineStart
                     break
                 }
-                lineStart = k + 1
+                if atEnd { break }
+                lineStart = view.index(after: k)
+                lineLength = 0
+            } else {
+                lineLength += 1
             }
-            k += 1
+            k = view.index(after: k)
         }
-        while end > start, isSpace(scalars[end - 1]) { end -= 1 }
+        while end > start, isSpace(view[view.index(before: end)]) { end = view.index(before: end) }
 
-        let body = String(String.UnicodeScalarView(scalars[start..<end]))
+        let body = String(view[start..<end])
         self.body = body
-        self.bodyStart = start
+        self.bodyStart = startOffset
         self.published = published
-        let firstLine = body.unicodeScalars.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: true).first
-        self.title = firstLine.map { String(String.UnicodeScalarView($0)).trimmingWhitespace } ?? ""
+        let bodyView = body.unicodeScalars
+        let firstLineEnd = bodyView.firstIndex(of: "\n") ?? bodyView.endIndex
+        self.title = String(bodyView[bodyView.startIndex..<firstLineEnd]).trimmingWhitespace
     }
 
-    private static func matches(_ scalars: [Unicode.Scalar], at i: Int, _ word: String) -> Bool {
-        let w = Array(word.unicodeScalars)
-        guard i + w.count <= scalars.count else { return false }
-        return Array(scalars[i..<i + w.count]) == w
-    }
+    static let longestMarker = tailMarkers.map(\.unicodeScalars.count).max() ?? 0
 
-    /// `YYYY-MM-DD` at `i`, followed by whitespace or the end; nil otherwise.
-    private static func isoDate(_ scalars: [Unicode.Scalar], at i: Int) -> String? {
-        guard i + 10 <= scalars.count else { return nil }
-        let candidate = scalars[i..<i + 10]
+    /// `YYYY-MM-DD` at the start of `scalars`, followed by whitespace or the end; nil otherwise.
+    private static func isoDate(_ scalars: [Unicode.Scalar]) -> String? {
+        guard scalars.count >= 10 else { return nil }
+        let candidate = scalars[0..<10]
         for (offset, s) in candidate.enumerated() {
             let isDigit = ("0"..."9").contains(s)
             if offset == 4 || offset == 7 {
@@ -96,7 +115,7 @@ public struct ArticleText: Sendable, Hashable {
                 return nil
             }
         }
-        if i + 10 < scalars.count, !scalars[i + 10].properties.isWhitespace { return nil }
+        if scalars.count > 10, !scalars[10].properties.isWhitespace { return nil }
         let text = String(String.UnicodeScalarView(candidate))
         let month = Int(text.dropFirst(5).prefix(2))!, day = Int(text.suffix(2))!
         guard (1...12).contains(month), (1...31).contains(day) else { return nil }
