@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The "done when" walk-through, as separate processes: `serve` on an ephemeral loopback
+/// port, `clone` and `sync` from another store, a concurrent note edit listed as a conflict in
+/// both, resolved on one, gone from both; the server stops cleanly on SIGTERM.
+@Suite("Sync from the command line, end to end")
+struct SyncCLITests {
+    static let built = DaftarExecutable.path != nil
+
+    @Test(.enabled(if: built, "the daftar executable is not built next to the tests; run `swift build --build-tests` first"))
+    func serveCloneSyncResolve() throws {
+        let box = try CLISandbox()
+        let a = box.path("a.sqlite"), b = box.path("b.sqlite")
+        let token = try box.writeSecret("token", "cli-sync-token-\(UUID().uuidString)\n")
+        guard let root = DaftarExecutable.packageRoot else { throw CLIError("package root not found") }
+
+        func ok(_ arguments: [String], _ store: String, author: String = "analyst-a") throws -> CLIResult {
+            let result = try box.run(arguments, store: store, author: author)
+            #expect(result.succeeded, "\(result)")
+            guard result.succeeded else { throw CLIError("\(result)") }
+            return result
+        }
+        func digest(_ store: String) throws -> String {
+            try ok(["digest"], store).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        func conflicts(_ store: String) throws -> [[String: Any]] {
+            try ok(["conflicts", "--json"], store).array()
+        }
+
+        _ = try ok(["ingest", root.appendingPathComponent("seeds").path], a)
+        let server = try box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", token], store: a, author: "analyst-a")
+        defer { if server.isRunning { kill(server.pid, SIGKILL) } }
+        let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
+        let port = Int(url.split(separator: ":").last ?? "") ?? 0
+        #expect(url.hasPrefix("http://127.0.0.1:") && port > 0, "\(url)")
+
+        // B is cloned from A: a new store, a new identity, the same archive.
+        let clone = try ok(["clone", url, "--token-file", token], b, author: "analyst-b")
+        #expect(clone.stdout.contains("cloned 5 events"), "\(clone)")
+        #expect(try digest(a) == digest(b))
+        let statusA = try ok(["status", "--json"], a).object(), statusB = try ok(["status", "--json"], b).object()
+        #expect(statusA["replica"] as? String != statusB["replica"] as? String)
+
+        // A annotates while it serves; B gets it.
+        let article = try #require(try ok(["list", "--json"], a).array().first?["id"] as? String)
+        let annotation = try #require(try ok(["annotate", article, "--start", "3", "--end", "20", "--note", "یادداشت نخست", "--json"], a).object()["id"] as? String)
+        let first = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").object()
+        #expect(first["pulledEvents"] as? Int == 1, "\(first)")
+
+        // The same note, edited on both before they sync again; B also annotates on its own.
+        _ = try ok(["edit", annotation, "--note", "نظر الف"], a)
+        _ = try ok(["edit", annotation, "--note", "نظر ب"], b, author: "analyst-b")
+        _ = try ok(["annotate", article, "--start", "30", "--end", "40", "--note", "از ب", "--json"], b, author: "analyst-b")
+
+        let both = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").object()
+        #expect(both["pulledEvents"] as? Int == 1 && both["pushedEvents"] as? Int == 2, "\(both)")
+        #expect((both["forked"] as? [Any])?.isEmpty == true, "\(both)")
+        #expect(try digest(a) == digest(b))
+        for store in [a, b] {
+            let listed = try conflicts(store)
+            #expect(listed.map { $0["id"] as? String } == [annotation], "\(store): \(listed)")
+            let values = Set((listed.first?["noteValues"] as? [[String: Any]] ?? []).compactMap { $0["value"] as? String })
+            #expect(values == ["نظر الف", "نظر ب"], "\(store): \(listed)")
+        }
+
+        // Resolved on B, synced: no conflict anywhere.
+        _ = try ok(["resolve", annotation, "--note", "توافق"], b, author: "analyst-b")
+        _ = try ok(["sync", url, "--token-file", token], b, author: "analyst-b")
+        #expect(try digest(a) == digest(b))
+        for store in [a, b] {
+            #expect(try conflicts(store).isEmpty, "\(store) still lists a conflict")
+        }
+
+        // Agreeing stores: a sync (by peer name, as clone remembered it) moves only heads.
+        let quiet = try ok(["sync", "origin", "--json"], b, author: "analyst-b").object()
+        #expect(quiet["pulledEvents"] as? Int == 0 && quiet["pushedEvents"] as? Int == 0, "\(quiet)")
+        #expect((quiet["totalBytes"] as? Int ?? .max) < 2048, "\(quiet)")
+
+        // SIGTERM: a clean exit.
+        #expect(kill(server.pid, SIGTERM) == 0)
+        let stopped = try server.wait(timeout: 20)
+        #expect(stopped.status == 0 && !stopped.signaled, "\(stopped)")
+        _ = try ok(["verify"], a)
+        _ = try ok(["verify"], b)
+    }
+}
