@@ -12,7 +12,16 @@ public struct HTTPTransport: SyncTransport {
     let client: HTTPClient
     let timeout: TimeAmount
 
-    public init(baseURL: String, token: String, client: HTTPClient = .shared, timeout: TimeAmount = .seconds(120)) {
+    /// One client for the process: connect within 5 s and do not retry a refused connection,
+    /// so an unreachable peer is reported at once (`HTTPClient.shared` retries for 90 s).
+    public static let defaultClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(baseURL: String, token: String, client: HTTPClient = HTTPTransport.defaultClient, timeout: TimeAmount = .seconds(120)) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
         self.client = client

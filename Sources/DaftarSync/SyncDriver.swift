@@ -8,7 +8,8 @@ public enum SyncDriver {
     public static func run(
         store: Store, transport: some SyncTransport, progress: (@Sendable (SyncReport) -> Void)? = nil
     ) async throws -> SyncReport {
-        var session = SyncSession(local: try store.versionVector(), frozen: try store.frozenOrigins())
+        let frozenAt = try store.frozenAt()
+        var session = SyncSession(local: try store.versionVector(), frozen: Set(frozenAt.keys))
         var action = session.start()
         var bytes = 0
         while true {
@@ -17,8 +18,13 @@ public enum SyncDriver {
                 let peer = try await transport.heads()
                 bytes += peer.bytes
                 action = session.receivedHeads(peer.heads)
-            case .pull(let request):
+            case .pull(var request):
+                request.frozenAt = try store.frozenAt()
+                request.checkpoints = try store.checkpoints(for: request.checkpointOrigins)
                 let (page, size) = try await transport.pull(request)
+                // Freeze forks the peer found, at the seq both histories share (before storing
+                // the page, so that events depending on the other history are held back).
+                for origin in page.forked { try store.freeze(origin, agreed: page.agreed[origin] ?? 0) }
                 let result = try store.receivePage(page.events, freezeForks: true)
                 var seen = page
                 seen.forked.formUnion(result.forked)
@@ -33,6 +39,7 @@ public enum SyncDriver {
                                             forked: reply.forked.union(page.forked))
                 }
             case .done(var report):
+                for origin in report.forked { try store.freeze(origin, agreed: report.agreed[origin] ?? 0) }
                 report.headsBytes = bytes
                 return report
             }

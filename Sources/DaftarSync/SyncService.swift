@@ -44,7 +44,7 @@ public struct SyncService: Sendable {
         do {
             return try JSONValue.parse(body)
         } catch {
-            throw DaftarError(.invalidEvent, "malformed sync message: \(error)")
+            throw DaftarError(.badInput, "malformed sync message: \(error)")
         }
     }
 }

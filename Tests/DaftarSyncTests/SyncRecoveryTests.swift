@@ -260,12 +260,7 @@ struct SyncRecoveryTests {
         }
     }
 
-    @Test("The equivocating origin is frozen in the store that syncs", .disabled("""
-        BUG: a fork found by the session (heads with one seq and two hashes, a peer page's `forked`, or the \
-        local push page's `forked`) is reported but never recorded in frozen_origins: SyncDriver.run only \
-        freezes what receivePage finds among received events (SyncDriver.swift:22), and the store has no \
-        call to freeze an origin otherwise
-        """), arguments: TransportKind.allCases)
+    @Test("The equivocating origin is frozen in the store that syncs", arguments: TransportKind.allCases)
     func equivocatingOriginIsFrozen(kind: TransportKind) async throws {
         let f = try await Self.forked(kind)
         let x = f.original.origin
@@ -288,12 +283,7 @@ struct SyncRecoveryTests {
     /// Causal delivery (DESIGN §3) across a fork: an event whose clock counts the original's
     /// events after the fork point depends on events the copy does not hold (it holds others
     /// at those seqs), so it must not be delivered to the copy.
-    @Test("Events depending on the other side of a fork are not delivered", .disabled("""
-        BUG: Store.page(for:) starts `sent` from the requester's seqs even for an origin it found forked \
-        (Store+Sync.swift:123, 135), so an event whose clock counts the sender's branch is sent; the \
-        receiver holds its own branch at those seqs and stores it (Store+Sync.swift:76 only blocks when the \
-        frozen origin's seq is missing, and the origin was not frozen anyway)
-        """), arguments: TransportKind.allCases)
+    @Test("Events depending on the other side of a fork are not delivered", arguments: TransportKind.allCases)
     func dependentsOfTheOtherHistoryAreHeldBack(kind: TransportKind) async throws {
         let fixture = try SyncFixture()
         let original = try fixture.open("original")

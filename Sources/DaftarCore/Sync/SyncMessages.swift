@@ -14,11 +14,11 @@ public enum SyncWire {
     }
 
     public static func versionVector(_ json: JSONValue?) throws(DaftarError) -> VersionVector {
-        guard let object = json?.objectValue else { throw DaftarError(.invalidEvent, "malformed sync message: heads missing") }
+        guard let object = json?.objectValue else { throw DaftarError(.badInput, "malformed sync message: heads missing") }
         var vv = VersionVector()
         for (origin, head) in object {
             guard ReplicaID.isWellFormed(origin), let seq = head["seq"]?.intValue, seq >= 1, let hash = head["hash"]?.stringValue else {
-                throw DaftarError(.invalidEvent, "malformed sync message: bad head for \(origin)")
+                throw DaftarError(.badInput, "malformed sync message: bad head for \(origin)")
             }
             vv[ReplicaID(rawValue: origin)] = ChainHead(seq: seq, hash: hash)
         }
@@ -30,7 +30,7 @@ public enum SyncWire {
     }
 
     public static func events(_ json: JSONValue?) throws(DaftarError) -> [Event] {
-        guard let items = json?.arrayValue else { throw DaftarError(.invalidEvent, "malformed sync message: events missing") }
+        guard let items = json?.arrayValue else { throw DaftarError(.badInput, "malformed sync message: events missing") }
         var out: [Event] = []
         out.reserveCapacity(items.count)
         for (i, item) in items.enumerated() {
@@ -46,10 +46,20 @@ public enum SyncWire {
 }
 
 /// What a client asks for: the events it lacks after `have`, except those of `exclude`.
+///
+/// For an origin found forked, the client also sends `checkpoints`: hashes of its own chain at
+/// a few seqs (its head, then 1, 2, 4 … back), so the sender can tell up to where the two
+/// histories agree; and for origins it froze, `frozenAt`: the last agreed seq. Events that
+/// depend on a forked origin beyond the agreed seq are not sent (they could not be delivered
+/// causally).
 public struct PullRequest: Sendable, Hashable {
     public var have: VersionVector
     public var exclude: Set<ReplicaID>
     public var maxBytes: Int
+    public var checkpoints: [ReplicaID: [ChainHead]] = [:]
+    public var frozenAt: [ReplicaID: Int64] = [:]
+    /// Origins the driver should send checkpoints for (not sent itself).
+    public var checkpointOrigins: Set<ReplicaID> = []
 
     public init(have: VersionVector, exclude: Set<ReplicaID> = [], maxBytes: Int = SyncLimits.pageBytes) {
         self.have = have
@@ -58,14 +68,34 @@ public struct PullRequest: Sendable, Hashable {
     }
 
     public var json: JSONValue {
-        ["have": SyncWire.json(have), "exclude": .array(exclude.sorted().map { .string($0.rawValue) }), "maxBytes": .int(Int64(maxBytes))]
+        var object: [String: JSONValue] = [
+            "have": SyncWire.json(have), "exclude": .array(exclude.sorted().map { .string($0.rawValue) }), "maxBytes": .int(Int64(maxBytes)),
+        ]
+        if !checkpoints.isEmpty {
+            object["checkpoints"] = .object(Dictionary(uniqueKeysWithValues: checkpoints.map { origin, heads in
+                (origin.rawValue, JSONValue.array(heads.map { ["seq": .int($0.seq), "hash": .string($0.hash)] }))
+            }))
+        }
+        if !frozenAt.isEmpty {
+            object["frozenAt"] = .object(Dictionary(uniqueKeysWithValues: frozenAt.map { ($0.key.rawValue, JSONValue.int($0.value)) }))
+        }
+        return .object(object)
     }
 
     public init(json: JSONValue) throws(DaftarError) {
         have = try SyncWire.versionVector(json["have"])
         exclude = SyncWire.origins(json["exclude"])
+        for (origin, list) in json["checkpoints"]?.objectValue ?? [:] where ReplicaID.isWellFormed(origin) {
+            checkpoints[ReplicaID(rawValue: origin)] = (list.arrayValue ?? []).prefix(80).compactMap { item in
+                guard let seq = item["seq"]?.intValue, let hash = item["hash"]?.stringValue else { return nil }
+                return ChainHead(seq: seq, hash: hash)
+            }
+        }
+        for (origin, seq) in json["frozenAt"]?.objectValue ?? [:] where ReplicaID.isWellFormed(origin) {
+            if let seq = seq.intValue { frozenAt[ReplicaID(rawValue: origin)] = seq }
+        }
         maxBytes = min(Int(json["maxBytes"]?.intValue ?? Int64(SyncLimits.pageBytes)), SyncLimits.pageBytes)
-        guard maxBytes > 0 else { throw DaftarError(.invalidEvent, "malformed pull request: maxBytes must be positive") }
+        guard maxBytes > 0 else { throw DaftarError(.badInput, "malformed pull request: maxBytes must be positive") }
     }
 }
 
@@ -78,14 +108,22 @@ public struct Page: Sendable {
     public var more: Bool
     /// Origins whose chain the receiver's heads contradict (equivocation): not sent.
     public var forked: Set<ReplicaID>
+    /// For forked origins the receiver sent checkpoints for: the last seq both histories share.
+    public var agreed: [ReplicaID: Int64] = [:]
 
-    public init(events: [Event], heads: VersionVector, more: Bool, forked: Set<ReplicaID> = []) {
-        (self.events, self.heads, self.more, self.forked) = (events, heads, more, forked)
+    public init(events: [Event], heads: VersionVector, more: Bool, forked: Set<ReplicaID> = [], agreed: [ReplicaID: Int64] = [:]) {
+        (self.events, self.heads, self.more, self.forked, self.agreed) = (events, heads, more, forked, agreed)
     }
 
     public var json: JSONValue {
-        ["events": .array(events.map { .object($0.envelope) }), "heads": SyncWire.json(heads), "more": .bool(more),
-         "forked": .array(forked.sorted().map { .string($0.rawValue) })]
+        var object: [String: JSONValue] = [
+            "events": .array(events.map { .object($0.envelope) }), "heads": SyncWire.json(heads), "more": .bool(more),
+            "forked": .array(forked.sorted().map { .string($0.rawValue) }),
+        ]
+        if !agreed.isEmpty {
+            object["agreed"] = .object(Dictionary(uniqueKeysWithValues: agreed.map { ($0.key.rawValue, JSONValue.int($0.value)) }))
+        }
+        return .object(object)
     }
 
     public init(json: JSONValue) throws(DaftarError) {
@@ -93,6 +131,9 @@ public struct Page: Sendable {
         heads = try SyncWire.versionVector(json["heads"])
         if case .bool(let more) = json["more"] { self.more = more } else { self.more = false }
         forked = SyncWire.origins(json["forked"])
+        for (origin, seq) in json["agreed"]?.objectValue ?? [:] where ReplicaID.isWellFormed(origin) {
+            if let seq = seq.intValue { agreed[ReplicaID(rawValue: origin)] = seq }
+        }
     }
 }
 

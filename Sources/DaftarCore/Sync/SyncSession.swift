@@ -36,6 +36,9 @@ public struct SyncSession: Sendable {
     public private(set) var report = SyncReport()
     /// Origins not to exchange: frozen locally, or found forked during this sync.
     public private(set) var excluded: Set<ReplicaID>
+    /// Forked origins whose checkpoints have not been sent yet: the next pull carries them.
+    private var needsAgreement: Set<ReplicaID> = []
+    private var askedAgreement: Set<ReplicaID> = []
 
     public init(local: VersionVector, frozen: Set<ReplicaID> = []) {
         self.local = local
@@ -65,7 +68,11 @@ public struct SyncSession: Sendable {
         report.pages += 1
         self.local = local
         for origin in page.forked { fork(origin) }
+        for (origin, seq) in page.agreed { report.agreed[origin] = seq }
         guard case .pulling(let target) = state else { return finish() }
+        // Newly found forks: ask once more with checkpoints, so that the peer can send what
+        // does not depend on the other history.
+        if !needsAgreement.isEmpty { return pullRequest() }
         if page.events.isEmpty || stored == 0 || !page.more && !holds(target) {
             // The peer has nothing more for us: whatever is missing is excluded or forked.
             return startPush()
@@ -93,12 +100,21 @@ public struct SyncSession: Sendable {
 
     private mutating func fork(_ origin: ReplicaID) {
         if excluded.insert(origin).inserted { report.forked.insert(origin) }
+        if !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
     }
 
     private mutating func nextPull(target: VersionVector) -> Action {
-        if holds(target) { return startPush() }
+        if holds(target) && needsAgreement.isEmpty { return startPush() }
         state = .pulling(target: target)
-        return .pull(PullRequest(have: local, exclude: excluded))
+        return pullRequest()
+    }
+
+    private mutating func pullRequest() -> Action {
+        var request = PullRequest(have: local, exclude: excluded)
+        request.checkpointOrigins = needsAgreement
+        askedAgreement.formUnion(needsAgreement)
+        needsAgreement = []
+        return .pull(request)
     }
 
     private mutating func startPush() -> Action {
@@ -126,6 +142,8 @@ public struct SyncReport: Sendable, Hashable {
     public var pages = 0
     /// Origins found to equivocate: frozen at the last agreed event.
     public var forked: Set<ReplicaID> = []
+    /// For forked origins, the last seq both histories share, where known.
+    public var agreed: [ReplicaID: Int64] = [:]
     /// Bytes of the heads exchange (set by the driver).
     public var headsBytes = 0
     /// All bytes on the wire.
