@@ -56,17 +56,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "DaftarCoreTests", dependencies: ["DaftarCore"]),
+        // What every test target shares: the repository's files and the built binary.
+        .target(name: "DaftarTestSupport", path: "Tests/DaftarTestSupport"),
+        .testTarget(name: "DaftarCoreTests", dependencies: ["DaftarCore", "DaftarTestSupport"]),
         .testTarget(
             name: "DaftarStoreTests",
-            dependencies: ["DaftarCore", "DaftarStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["DaftarCore", "DaftarStore", "DaftarTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             resources: []
         ),
-        .testTarget(name: "DaftarCLITests", dependencies: ["daftar"]),
+        .testTarget(name: "DaftarCLITests", dependencies: ["daftar", "DaftarTestSupport"]),
         .testTarget(
             name: "DaftarSyncTests",
             dependencies: [
-                "DaftarCore", "DaftarStore", "DaftarSync",
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,4 +1,5 @@
 import DaftarCore
+import DaftarTestSupport
 import Foundation
 import GRDB
 import Testing
@@ -498,17 +499,8 @@ import Testing
 
     // MARK: - Support
 
-    /// The repository: the nearest folder above this file holding Package.swift.
-    static var repositoryRoot: String {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
-        }
-        fatalError("Package.swift not found above \(#filePath)")
-    }
-
-    static var seedsDirectory: String { repositoryRoot + "/seeds" }
+    static var repositoryRoot: String { Repository.root }
+    static var seedsDirectory: String { Repository.seedsDirectory }
 }
 
 /// Runs `body` with a fresh temporary directory, removed afterwards.

@@ -1,5 +1,6 @@
 import DaftarCore
 @testable import DaftarStore
+import DaftarTestSupport
 import Foundation
 import GRDB
 
@@ -33,15 +34,7 @@ final class StoreFixture {
         return file
     }
 
-    static var seedsDirectory: String {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            let candidate = url.appendingPathComponent("seeds")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-        }
-        fatalError("seeds/ not found")
-    }
+    static var seedsDirectory: String { Repository.seedsDirectory }
 
     static func seedFiles() throws -> [SourceFile] {
         try SourceFile.expand([seedsDirectory]).map { try SourceFile.read(path: $0) }

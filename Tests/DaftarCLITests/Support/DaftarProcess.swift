@@ -1,3 +1,4 @@
+import DaftarTestSupport
 import Foundation
 import Testing
 
@@ -7,60 +8,10 @@ import Glibc
 import Darwin
 #endif
 
-/// The built `daftar` executable, found next to the running test bundle (so `swift test -c
-/// release` tests the release binary), else in the package's `.build/debug` or `.build/release`.
-/// `$DAFTAR_BINARY` overrides both.
+/// The built `daftar` executable and the seeds (see ``Repository``).
 enum DaftarBinary {
-    static let path: String? = locate()
-
-    static func locate() -> String? {
-        let fm = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["DAFTAR_BINARY"], !explicit.isEmpty {
-            return explicit
-        }
-        var directories: [URL] = []
-        // The products directory is the one holding the `.xctest` bundle.
-        let starts = [URL(fileURLWithPath: CommandLine.arguments.first ?? "/"), Bundle.main.bundleURL, Bundle.main.executableURL]
-            + Bundle.allBundles.map(\.bundleURL)
-        for start in starts.compactMap({ $0?.standardizedFileURL.resolvingSymlinksInPath() }) {
-            var url = start
-            while url.path != "/" && !url.path.isEmpty {
-                if url.pathExtension == "xctest" {
-                    directories.append(url.deletingLastPathComponent())
-                    break
-                }
-                url.deleteLastPathComponent()
-            }
-        }
-        // On Linux the test bundle is an executable; Bundle.main is its directory.
-        directories.append(Bundle.main.bundleURL)
-        // Fallback: the package's own build directories.
-        if let root = packageRoot {
-            directories.append(root.appendingPathComponent(".build/debug"))
-            directories.append(root.appendingPathComponent(".build/release"))
-        }
-        for directory in directories {
-            let candidate = directory.appendingPathComponent("daftar").path
-            if fm.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    /// The directory holding Package.swift, found upward from this file.
-    static let packageRoot: URL? = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        return nil
-    }()
-
-    /// The repository's `seeds/` folder.
-    static var seedsDirectory: String {
-        guard let root = packageRoot else { fatalError("package root not found above \(#filePath)") }
-        return root.appendingPathComponent("seeds").path
-    }
+    static var path: String? { Repository.daftarBinary }
+    static var seedsDirectory: String { Repository.seedsDirectory }
 }
 
 /// What one run of `daftar` did.

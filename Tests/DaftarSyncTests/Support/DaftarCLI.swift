@@ -1,3 +1,4 @@
+import DaftarTestSupport
 import Foundation
 import Testing
 
@@ -8,49 +9,10 @@ import Darwin
 #endif
 
 /// The built `daftar` executable (this target does not depend on it: `swift build
-/// --build-tests` builds it), found next to the running test bundle, else in the package's
-/// `.build/debug` or `.build/release`. `$DAFTAR_BINARY` overrides both.
+/// --build-tests` builds it; see ``Repository``).
 enum DaftarExecutable {
-    static let path: String? = locate()
-
-    static func locate() -> String? {
-        let fm = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["DAFTAR_BINARY"], !explicit.isEmpty {
-            return explicit
-        }
-        var directories: [URL] = []
-        let starts = [URL(fileURLWithPath: CommandLine.arguments.first ?? "/"), Bundle.main.bundleURL, Bundle.main.executableURL]
-            + Bundle.allBundles.map(\.bundleURL)
-        for start in starts.compactMap({ $0?.standardizedFileURL.resolvingSymlinksInPath() }) {
-            var url = start
-            while url.path != "/" && !url.path.isEmpty {
-                if url.pathExtension == "xctest" {
-                    directories.append(url.deletingLastPathComponent())
-                    break
-                }
-                url.deleteLastPathComponent()
-            }
-        }
-        directories.append(Bundle.main.bundleURL)
-        if let root = packageRoot {
-            directories.append(root.appendingPathComponent(".build/debug"))
-            directories.append(root.appendingPathComponent(".build/release"))
-        }
-        for directory in directories {
-            let candidate = directory.appendingPathComponent("daftar").path
-            if fm.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    static let packageRoot: URL? = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        return nil
-    }()
+    static var path: String? { Repository.daftarBinary }
+    static var packageRoot: URL? { URL(fileURLWithPath: Repository.root) }
 }
 
 /// What one run of `daftar` did.

@@ -1,5 +1,6 @@
 @testable import DaftarCore
 @testable import DaftarStore
+import DaftarTestSupport
 import Foundation
 import GRDB
 import Synchronization
@@ -37,15 +38,7 @@ final class SyncFixture {
         try SourceFile.expand([seedsDirectory]).map { try SourceFile.read(path: $0) }
     }
 
-    static var seedsDirectory: String {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            let candidate = url.appendingPathComponent("seeds")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
-        }
-        fatalError("seeds/ not found above \(#filePath)")
-    }
+    static var seedsDirectory: String { Repository.seedsDirectory }
 
     /// An article written for these tests (not one of the seeds), `n` making it unique.
     static func article(_ n: Int) -> String {
