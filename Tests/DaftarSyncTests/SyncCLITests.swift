@@ -31,7 +31,7 @@ struct SyncCLITests {
             try ok(["digest"], store).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         func conflicts(_ store: String) throws -> [[String: Any]] {
-            try ok(["conflicts", "--json"], store).array()
+            try ok(["conflicts", "--json"], store).jsonArray()
         }
 
         _ = try ok(["ingest", root.appendingPathComponent("seeds").path], a)
@@ -45,13 +45,13 @@ struct SyncCLITests {
         let clone = try ok(["clone", url, "--token-file", token], b, author: "analyst-b")
         #expect(clone.stdout.contains("cloned 5 events"), "\(clone)")
         #expect(try digest(a) == digest(b))
-        let statusA = try ok(["status", "--json"], a).object(), statusB = try ok(["status", "--json"], b).object()
+        let statusA = try ok(["status", "--json"], a).jsonObject(), statusB = try ok(["status", "--json"], b).jsonObject()
         #expect(statusA["replica"] as? String != statusB["replica"] as? String)
 
         // A annotates while it serves; B gets it.
-        let article = try #require(try ok(["list", "--json"], a).array().first?["id"] as? String)
-        let annotation = try #require(try ok(["annotate", article, "--start", "3", "--end", "20", "--note", "یادداشت نخست", "--json"], a).object()["id"] as? String)
-        let first = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").object()
+        let article = try #require(try ok(["list", "--json"], a).jsonArray().first?["id"] as? String)
+        let annotation = try #require(try ok(["annotate", article, "--start", "3", "--end", "20", "--note", "یادداشت نخست", "--json"], a).jsonObject()["id"] as? String)
+        let first = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").jsonObject()
         #expect(first["pulledEvents"] as? Int == 1, "\(first)")
 
         // The same note, edited on both before they sync again; B also annotates on its own.
@@ -59,7 +59,7 @@ struct SyncCLITests {
         _ = try ok(["edit", annotation, "--note", "نظر ب"], b, author: "analyst-b")
         _ = try ok(["annotate", article, "--start", "30", "--end", "40", "--note", "از ب", "--json"], b, author: "analyst-b")
 
-        let both = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").object()
+        let both = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").jsonObject()
         #expect(both["pulledEvents"] as? Int == 1 && both["pushedEvents"] as? Int == 2, "\(both)")
         #expect((both["forked"] as? [Any])?.isEmpty == true, "\(both)")
         #expect(try digest(a) == digest(b))
@@ -79,7 +79,7 @@ struct SyncCLITests {
         }
 
         // Agreeing stores: a sync (by peer name, as clone remembered it) moves only heads.
-        let quiet = try ok(["sync", "origin", "--json"], b, author: "analyst-b").object()
+        let quiet = try ok(["sync", "origin", "--json"], b, author: "analyst-b").jsonObject()
         #expect(quiet["pulledEvents"] as? Int == 0 && quiet["pushedEvents"] as? Int == 0, "\(quiet)")
         #expect((quiet["totalBytes"] as? Int ?? .max) < 2048, "\(quiet)")
 

@@ -14,44 +14,8 @@ enum DaftarBinary {
     static var seedsDirectory: String { Repository.seedsDirectory }
 }
 
-/// What one run of `daftar` did.
-struct RunResult: CustomStringConvertible {
-    var arguments: [String]
-    /// The exit status, or the signal number when `signaled`.
-    var status: Int32
-    var signaled: Bool
-    var stdoutData: Data
-    var stderrData: Data
-
-    var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
-    var stderr: String { String(decoding: stderrData, as: UTF8.self) }
-    var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
-    var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
-
-    /// stdout parsed as JSON.
-    func json() throws -> Any {
-        try JSONSerialization.jsonObject(with: stdoutData, options: [])
-    }
-
-    func jsonObject() throws -> [String: Any] {
-        guard let object = try json() as? [String: Any] else { throw CLITestError("stdout is not a JSON object: \(stdout)") }
-        return object
-    }
-
-    func jsonArray() throws -> [[String: Any]] {
-        guard let array = try json() as? [[String: Any]] else { throw CLITestError("stdout is not a JSON array of objects: \(stdout)") }
-        return array
-    }
-
-    var description: String {
-        "daftar \(arguments.joined(separator: " ")) → \(signaled ? "signal" : "exit") \(status)\n--- stdout:\n\(stdout)\n--- stderr:\n\(stderr)"
-    }
-}
-
-struct CLITestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
+typealias RunResult = DaftarRun
+typealias CLITestError = DaftarTestError
 
 /// A fresh temporary directory for one test, with a store path inside it, removed at the end.
 /// Children run with their working directory here, with `HOME` and `XDG_DATA_HOME` pointing
@@ -114,69 +78,11 @@ final class Sandbox {
         return env
     }
 
-    /// A started `daftar` child, its output going to files.
-    final class Child {
-        let process: Process
-        let arguments: [String]
-        let stdoutPath: String
-        let stderrPath: String
-
-        init(process: Process, arguments: [String], stdoutPath: String, stderrPath: String) {
-            self.process = process
-            self.arguments = arguments
-            self.stdoutPath = stdoutPath
-            self.stderrPath = stderrPath
-        }
-
-        var pid: Int32 { process.processIdentifier }
-        var isRunning: Bool { process.isRunning }
-
-        /// Waits for the child to end; kills it and throws after `timeout` seconds.
-        func wait(timeout: TimeInterval) throws -> RunResult {
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning {
-                if Date() > deadline {
-                    kill(process.processIdentifier, SIGKILL)
-                    process.waitUntilExit()
-                    throw CLITestError("daftar \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
-                }
-                usleep(5_000)
-            }
-            process.waitUntilExit()
-            return RunResult(
-                arguments: arguments,
-                status: process.terminationStatus,
-                signaled: process.terminationReason == .uncaughtSignal,
-                stdoutData: FileManager.default.contents(atPath: stdoutPath) ?? Data(),
-                stderrData: FileManager.default.contents(atPath: stderrPath) ?? Data())
-        }
-    }
+    typealias Child = DaftarChild
 
     /// Starts `daftar [--store S] ARGS…` in the sandbox. `store` nil: no `--store` option.
     func start(_ arguments: [String], store: String?, environment overrides: [String: String?] = [:]) throws -> Child {
-        guard let binary = DaftarBinary.path else {
-            throw CLITestError("the daftar executable was not found next to the test bundle nor in .build/{debug,release}")
-        }
-        let full = (store.map { ["--store", $0] } ?? []) + arguments
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = full
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment(overrides)
-        let id = UUID().uuidString
-        let outPath = path(".runs/\(id).out"), errPath = path(".runs/\(id).err")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
-            throw CLITestError("cannot open output files in \(directory)")
-        }
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        try? out.close()
-        try? err.close()
-        return Child(process: process, arguments: full, stdoutPath: outPath, stderrPath: errPath)
+        try DaftarChild((store.map { ["--store", $0] } ?? []) + arguments, in: directory, environment: environment(overrides))
     }
 
     /// Runs `daftar --store <store> ARGS…` to completion.
