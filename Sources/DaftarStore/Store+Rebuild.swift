@@ -77,20 +77,19 @@ extension Store {
         var hasher = SHA256()
         func feed(_ value: JSONValue) { hasher.update(data: value.canonicalBytes) }
         hasher.update(data: Array("daftar-digest-v\(Projector.version)\n".utf8))
-        var sources: [String: [JSONValue]] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT article, file, origin, seq, time, author FROM article_sources ORDER BY article, origin, seq") {
-            sources[row[0], default: []].append([
-                "file": .string(row[1]), "origin": .string(row[2]), "seq": .int(row[3]), "time": .int(row[4]), "author": .string(row[5]),
-            ])
-        }
+        // Streams: one article at a time, its sources by index, so memory stays flat.
+        let sourcesOf = try db.cachedStatement(sql: "SELECT file, origin, seq, time, author FROM article_sources WHERE article = ? ORDER BY origin, seq")
         let articles = try Row.fetchCursor(db, sql: "SELECT id, title, published, body, body_start, file FROM articles ORDER BY id")
         while let row = try articles.next() {
             let id: String = row[0]
             let published: String? = row[2]
+            let sources = try Row.fetchAll(sourcesOf, arguments: [id]).map { source -> JSONValue in
+                ["file": .string(source[0]), "origin": .string(source[1]), "seq": .int(source[2]), "time": .int(source[3]), "author": .string(source[4])]
+            }
             feed([
                 "article": .string(id), "title": .string(row[1]), "published": published.map(JSONValue.string) ?? .null,
                 "body": .string(row[3]), "bodyStart": .int(row[4]), "file": .string(row[5]),
-                "sources": .array(sources[id] ?? []),
+                "sources": .array(sources),
             ])
             hasher.update(data: [0x0A])
         }
@@ -103,7 +102,8 @@ extension Store {
         func register(_ r: Register) -> JSONValue {
             .array(r.values.map { ["value": .string($0.value), "origin": .string($0.dot.origin.rawValue), "seq": .int($0.dot.seq)] })
         }
-        for view in try annotationViews(db, ids: String.fetchAll(db, sql: "SELECT id FROM annotations ORDER BY id")) {
+        for id in try String.fetchAll(db, sql: "SELECT id FROM annotations ORDER BY id") {
+            guard let view = try annotationViews(db, ids: [id]).first else { continue }
             feed([
                 "annotation": .string(view.id), "article": .string(view.article),
                 "exact": .string(view.anchor.exact), "prefix": .string(view.anchor.prefix), "suffix": .string(view.anchor.suffix),
