@@ -95,16 +95,21 @@ enum Projector {
         try reproject(annotation: id, db)
     }
 
-    static func reproject(annotation id: String, _ db: Database) throws {
+    /// An annotation resolved by the merge rules from all the events that name it.
+    static func annotationView(_ id: String, _ db: Database) throws -> AnnotationView? {
         let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
             .map { ($0[0] as String, $0[1] as Int64) }
+        return AnnotationView.resolve(try events(dots, db))
+    }
+
+    static func reproject(annotation id: String, _ db: Database) throws {
         let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, note, deleted FROM annotations WHERE id = ?"), arguments: [id])
         if let old, old[2] as Bool == false {
             try db.cachedStatement(sql: "INSERT INTO notes_fts(notes_fts, rowid, note) VALUES ('delete', ?, ?)")
                 .execute(arguments: [old[0] as Int64, old[1] as String])
         }
         try db.cachedStatement(sql: "DELETE FROM annotation_tags WHERE annotation = ?").execute(arguments: [id])
-        guard let view = AnnotationView.resolve(try events(dots, db)) else {
+        guard let view = try annotationView(id, db) else {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [id])
             return
         }

@@ -162,7 +162,7 @@ extension Store {
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
             return StatusReport(
                 store: path,
-                replica: identity?.origin.rawValue ?? Self.keyFileOrigin(keyPath),
+                replica: replicaID,
                 author: try authorName(db),
                 versionVector: heads,
                 events: try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0,
@@ -174,6 +174,10 @@ extension Store {
                 bytes: pages * pageSize)
         }
     }
+
+    /// This replica's id: its identity's, else the key file's (without creating one); nil
+    /// before the first write.
+    public var replicaID: String? { identity?.origin.rawValue ?? Self.keyFileOrigin(keyPath) }
 
     /// The replica id in the key file, without creating one; nil when there is none.
     static func keyFileOrigin(_ keyPath: String) -> String? {

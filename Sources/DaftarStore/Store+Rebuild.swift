@@ -103,7 +103,7 @@ extension Store {
             .array(r.values.map { ["value": .string($0.value), "origin": .string($0.dot.origin.rawValue), "seq": .int($0.dot.seq)] })
         }
         for id in try String.fetchAll(db, sql: "SELECT id FROM annotations ORDER BY id") {
-            guard let view = try annotationViews(db, ids: [id]).first else { continue }
+            guard let view = try Projector.annotationView(id, db) else { continue }
             feed([
                 "annotation": .string(view.id), "article": .string(view.article),
                 "exact": .string(view.anchor.exact), "prefix": .string(view.anchor.prefix), "suffix": .string(view.anchor.suffix),
@@ -124,11 +124,7 @@ extension Store {
 
     /// Resolves annotations from their events (the merge rules of DaftarCore).
     static func annotationViews(_ db: Database, ids: [String]) throws -> [AnnotationView] {
-        let dotsOf = try db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?")
-        return try ids.compactMap { id in
-            let dots = try Row.fetchAll(dotsOf, arguments: [id]).map { ($0[0] as String, $0[1] as Int64) }
-            return AnnotationView.resolve(try Projector.events(dots, db))
-        }
+        try ids.compactMap { try Projector.annotationView($0, db) }
     }
 
     /// Re-verifies the whole log from its stored bytes: every event's hashes, every chain

@@ -12,13 +12,12 @@ public struct SyncService: Sendable {
 
     /// `{"service": "daftar", "protocol": 1, "replica": ID, "heads": {…}}`
     public func heads() throws -> [UInt8] {
-        let status = try store.status()
         var reply: [String: JSONValue] = [
             "service": "daftar",
             "protocol": .int(SyncWire.protocolVersion),
             "heads": SyncWire.json(try store.versionVector()),
         ]
-        if let replica = status.replica { reply["replica"] = .string(replica) }
+        if let replica = store.replicaID { reply["replica"] = .string(replica) }
         return JSONValue.object(reply).canonicalBytes
     }
 

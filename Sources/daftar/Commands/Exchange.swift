@@ -33,8 +33,7 @@ struct Export: ParsableCommand {
         switch format {
         case .w3c:
             let views = try store.annotations()
-            let status = try store.status()
-            let id = "urn:daftar:export:\(status.replica ?? "store"):\(Int64(Date().timeIntervalSince1970 * 1000))"
+            let id = "urn:daftar:export:\(store.replicaID ?? "store"):\(Int64(Date().timeIntervalSince1970 * 1000))"
             bytes = Array(W3CAnnotations.collection(views, id: id, label: "Daftar annotations").prettyString.utf8)
             count = views.count
         case .events:
