@@ -51,9 +51,10 @@ let package = Package(
         .executableTarget(
             name: "daftar-bench",
             dependencies: [
-                "DaftarCore", "DaftarStore",
+                "DaftarCore", "DaftarStore", "DaftarSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // What every test target shares: the repository's files and the built binary.

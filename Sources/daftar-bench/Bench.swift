@@ -8,7 +8,7 @@ import GRDB
 /// process (so that its peak RSS is its own), and prints one JSON line per figure, then a
 /// table. Run with `swift run -c release daftar-bench`.
 @main
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daftar-bench",
         abstract: "Daftar's speed and memory as ratios to raw SQLite, measured in the same run.",
@@ -16,7 +16,8 @@ struct Bench: ParsableCommand {
             Phases: ingest (Daftar vs (a) plain rows + FTS5 unicode61, (b) the same rows Daftar \
             writes, with Daftar's tokenizer), small (small events vs the same rows and plain rows), \
             replay (rebuild vs re-deriving the same tables from the same rows), search (latency of \
-            a fixed query mix, with and without the Persian spacing variants).
+            a fixed query mix, with and without the Persian spacing variants), sync (initial and \
+            no-change sync over loopback HTTP, against Daftar's own ingest rate).
             """)
 
     @Option(help: "Comma-separated corpus sizes (articles).")
@@ -28,17 +29,17 @@ struct Bench: ParsableCommand {
     @Option(help: "Corpus seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search.")
-    var phases: String = "ingest,small,replay,search"
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync.")
+    var phases: String = "ingest,small,replay,search,sync"
 
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var dir: String?
     @Option(help: .hidden) var size: Int = 0
 
-    func run() throws {
+    func run() async throws {
         if let child, let dir {
             let phase = Phase(dir: dir, size: size, events: events, seed: seed)
-            let figures = try phase.run(child)
+            let figures = try await phase.run(child)
             for figure in figures { print(figure.jsonLine) }
             return
         }
@@ -51,10 +52,11 @@ struct Bench: ParsableCommand {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
             // ingest must run first: the other phases use its store.
-            var steps = ["ingest", "ingest-baseline"].filter { _ in phases.contains("ingest") || phases.contains("replay") || phases.contains("search") }
+            var steps = ["ingest", "ingest-baseline"].filter { _ in ["ingest", "replay", "search", "sync"].contains(where: phases.contains) }
             if phases.contains("small") { steps += ["small", "small-baseline"] }
             if phases.contains("replay") { steps += ["replay", "replay-baseline"] }
             if phases.contains("search") { steps += ["search"] }
+            if phases.contains("sync") { steps += ["sync"] }
             for step in steps {
                 FileHandle.standardError.write(Data("daftar-bench: \(size) articles: \(step)…\n".utf8))
                 let lines = try runChild(step, dir: dir, size: size)
@@ -74,7 +76,8 @@ struct Bench: ParsableCommand {
     /// Daftar's figures over the same run's baselines.
     static func ratios(_ figures: [Figure]) -> [Figure] {
         func value(_ phase: String, _ metric: String) -> Double? {
-            figures.first { $0.phase == phase && $0.metric == metric }?.value
+            let (phase, metric) = metric.contains(".") ? (String(metric.split(separator: ".")[0]), String(metric.split(separator: ".")[1])) : (phase, metric)
+            return figures.first { $0.phase == phase && $0.metric == metric }?.value
         }
         let pairs: [(String, String, String, String)] = [
             ("ingest", "daftar_articles_per_s", "baseline_a_articles_per_s", "ratio_to_baseline_a"),
@@ -82,6 +85,8 @@ struct Bench: ParsableCommand {
             ("small", "daftar_events_per_s", "baseline_same_rows_events_per_s", "ratio_to_same_rows"),
             ("small", "daftar_events_per_s", "baseline_plain_rows_per_s", "ratio_to_plain_rows"),
             ("replay", "daftar_events_per_s", "baseline_events_per_s", "ratio_to_baseline"),
+            // Sync against Daftar's own local ingest (one event per article).
+            ("sync", "initial_events_per_s", "ingest.daftar_articles_per_s", "ratio_to_local_ingest"),
         ]
         return pairs.compactMap { phase, daftar, baseline, name in
             guard let d = value(phase, daftar), let b = value(phase, baseline), let size = figures.first?.size else { return nil }

@@ -33,14 +33,17 @@ struct Phase {
     func corpus() throws -> Corpus {
         var seeds: [String] = []
         let seedsDir = FileManager.default.currentDirectoryPath + "/seeds"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: seedsDir)) ?? [] {
+        // Sorted: the vocabulary's order (hence the Zipf ranks) must not depend on the file system.
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: seedsDir)) ?? []).sorted() {
             seeds.append(try String(contentsOfFile: seedsDir + "/" + name, encoding: .utf8))
         }
         return Corpus(seedTexts: seeds, seed: seed)
     }
 
-    func run(_ phase: String) throws -> [Figure] {
+    func run(_ phase: String) async throws -> [Figure] {
         switch phase {
+        case "sync": return try await sync()
+        case "sync-server": return try await syncServer()
         case "ingest": return try ingest()
         case "ingest-baseline": return try ingestBaselines()
         case "small": return try small()

@@ -1,0 +1,82 @@
+import DaftarCore
+import DaftarStore
+import DaftarSync
+import Foundation
+import Hummingbird
+
+/// Sync over real HTTP on loopback: a server child serving the ingested store, and this
+/// process as the client, so that each side's peak RSS is its own.
+extension Phase {
+    /// The server side: serves the ingested store on an ephemeral loopback port, prints the
+    /// port, runs until SIGTERM, then prints its peak RSS.
+    func syncServer() async throws -> [Figure] {
+        let store = try Store.open(at: storePath, forWriting: false)
+        let token = ProcessInfo.processInfo.environment["DAFTAR_TOKEN"] ?? ""
+        let app = buildApplication(service: SyncService(store: store), token: token, host: "127.0.0.1", port: 0) { port in
+            FileHandle.standardOutput.write(Data("port \(port)\n".utf8))
+        }
+        try await app.runService()
+        return [Figure("sync", size, "server_peak_rss", Self.peakRSS(), "MiB")]
+    }
+
+    /// The client side: an initial sync of the whole corpus into an empty store, then a
+    /// sync with nothing new. Bytes are HTTP bodies in both directions.
+    func sync() async throws -> [Figure] {
+        let token = UUID().uuidString
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        server.arguments = ["--child", "sync-server", "--dir", dir, "--size", "\(size)", "--seed", "\(seed)"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["DAFTAR_TOKEN"] = token
+        server.environment = environment
+        let pipe = Pipe()
+        server.standardOutput = pipe
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        let output = pipe.fileHandleForReading
+        guard let line = Self.readLine(output), line.hasPrefix("port "), let port = Int(line.dropFirst(5)) else {
+            throw DaftarError(.badInput, "the sync server child did not start")
+        }
+
+        let client = try Store.open(at: dir + "/sync-client.sqlite")
+        let transport = HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: token)
+        var initial = SyncReport()
+        let initialTime = try await Self.seconds { initial = try await SyncDriver.run(store: client, transport: transport) }
+        var again = SyncReport()
+        let againTime = try await Self.seconds { again = try await SyncDriver.run(store: client, transport: transport) }
+        guard try client.digest() == Store.open(at: storePath, forWriting: false).digest() else {
+            throw DaftarError(.badInput, "after the initial sync the client's digest differs from the server's")
+        }
+        let clientRSS = Self.peakRSS()
+
+        server.terminate()
+        let rest = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
+        server.waitUntilExit()
+        let events = Double(initial.pulledEvents)
+        return [
+            Figure("sync", size, "initial_events_per_s", events / initialTime, "events/s"),
+            Figure("sync", size, "initial_bytes_per_event", Double(initial.totalBytes) / events, "bytes"),
+            Figure("sync", size, "initial_pages", Double(initial.pages), "pages"),
+            Figure("sync", size, "no_change_bytes", Double(again.totalBytes), "bytes"),
+            Figure("sync", size, "no_change_ms", againTime * 1000, "ms"),
+            Figure("sync", size, "client_peak_rss", clientRSS, "MiB"),
+        ] + rest.split(separator: "\n").compactMap { Figure(jsonLine: String($0)) }
+    }
+
+    /// One line from a pipe, read byte by byte (the rest stays in the pipe).
+    static func readLine(_ handle: FileHandle) -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let byte = handle.readData(ofLength: 1)
+            guard let b = byte.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if b == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(b)
+        }
+    }
+
+    static func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try await body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+}
