@@ -82,23 +82,24 @@ extension Store {
         // query SQLite would evaluate them for every match before sorting.
         let expression = query.ftsExpression
         let (articleConditions, articleArguments) = filter.conditions(notes: false)
-        let articleSQL = """
-            WITH top AS (
-                SELECT a.rowid AS rowid, a.id AS id, bm25(articles_fts, 3.0, 1.0) AS score
-                FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
-                WHERE \((["articles_fts MATCH ?"] + articleConditions).joined(separator: " AND "))
-                ORDER BY score, a.id
-                LIMIT ?
-            )
-            SELECT a.id, a.title, a.file, a.published,
-                   snippet(articles_fts, -1, ?, ?, '…', 24),
-                   highlight(articles_fts, 1, ?, ?),
-                   top.score
-            FROM top
-            JOIN articles_fts ON articles_fts.rowid = top.rowid
-            JOIN articles a ON a.rowid = top.rowid
-            WHERE articles_fts MATCH ?
-            ORDER BY top.score, top.id
+        // Ranking reads only the index unless a filter needs the article row. daftar_rank is
+        // bm25 that skips rows which cannot reach the top `limit` (see RankFunction).
+        let join = articleConditions.isEmpty ? "" : "JOIN articles a ON a.rowid = articles_fts.rowid"
+        let where_ = (["articles_fts MATCH ?"] + articleConditions).joined(separator: " AND ")
+        let rankSQL = """
+            SELECT articles_fts.rowid, \(RankFunction.name)(articles_fts, ?, 3.0, 1.0) AS score
+            FROM articles_fts \(join)
+            WHERE \(where_)
+            ORDER BY score
+            LIMIT ?
+            """
+        let detailSQL = """
+            SELECT a.rowid, a.id, a.title, a.file, a.published,
+                   highlight(articles_fts, 0, ?, ?),
+                   highlight(articles_fts, 1, ?, ?)
+            FROM articles_fts
+            JOIN articles a ON a.rowid = articles_fts.rowid
+            WHERE articles_fts MATCH ? AND articles_fts.rowid = ?
             """
         let (noteConditions, noteArguments) = filter.conditions(notes: true)
         let noteSQL = """
@@ -119,13 +120,14 @@ extension Store {
             """
         do {
             return try writer.read { db in
-                let articles = try Row.fetchAll(
-                    db, sql: articleSQL,
-                    arguments: StatementArguments([expression] + articleArguments + [limit, open, close, open, close, expression])
-                ).map { row in
-                    SearchHit(id: row[0], title: row[1], file: row[2], published: row[3],
-                              snippet: MarkedSnippet(marked: row[4]), bodyMatches: MarkedSnippet(marked: row[5]).matches,
-                              score: row[6])
+                let articles = try rankedArticles(
+                    db, expression: expression, arguments: articleArguments, limit: limit, rankSQL: rankSQL
+                ).map { rowid, score in
+                    let row = try Row.fetchOne(db, sql: detailSQL, arguments: [open, close, open, close, expression, rowid])!
+                    // The snippet: the body's best passage, or the title when only it matched.
+                    let title = MarkedSnippet(marked: row[5]), body = MarkedSnippet(marked: row[6])
+                    return SearchHit(id: row[1], title: row[2], file: row[3], published: row[4],
+                                     snippet: body.passage() ?? title, bodyMatches: body.matches, score: score)
                 }
                 let notes = try Row.fetchAll(
                     db, sql: noteSQL,
@@ -145,6 +147,31 @@ extension Store {
                 throw DaftarError(.badQuery, "the --fts expression is not valid FTS5 syntax (\(detail)); see https://sqlite.org/fts5.html#full_text_query_syntax", cause: error)
             }
             throw DaftarError(.badQuery, "this query cannot be run; simplify it or report it as a bug", cause: error)
+        }
+    }
+
+    /// The best `limit` articles' rowids and scores, best first, ties by article id.
+    private func rankedArticles(
+        _ db: Database, expression: String, arguments: [any DatabaseValueConvertible], limit: Int, rankSQL: String
+    ) throws -> [(rowid: Int64, score: Double)] {
+        guard limit > 0 else { return [] }
+        // Rows scoring the same as the last one kept are ordered by article id, which the
+        // index does not hold: fetch past the cut until the tie ends. Rows past the cut cost
+        // little (daftar_rank returns +∞ for rows that cannot make it), so fetch a few.
+        var fetch = limit * 4 + 1
+        while true {
+            let ranked = try Row.fetchAll(
+                db, sql: rankSQL, arguments: StatementArguments([limit, expression] + arguments + [fetch])
+            ).map { (row: Row) in (rowid: row[0] as Int64, score: row[1] as Double) }
+            if ranked.count == fetch, ranked[fetch - 1].score == ranked[limit - 1].score {
+                fetch *= 4
+                continue
+            }
+            guard let cut = ranked.prefix(limit).last?.score else { return [] }
+            let candidates = ranked.filter { $0.score <= cut }
+            let id = try db.cachedStatement(sql: "SELECT id FROM articles WHERE rowid = ?")
+            let ids = try Dictionary(uniqueKeysWithValues: candidates.map { ($0.rowid, try String.fetchOne(id, arguments: [$0.rowid]) ?? "") })
+            return Array(candidates.sorted { ($0.score, ids[$0.rowid]!) < ($1.score, ids[$1.rowid]!) }.prefix(limit))
         }
     }
 }

@@ -62,6 +62,7 @@ public struct Store: Sendable {
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             db.add(tokenizer: FoldingFTS5Tokenizer.self)
+            RankFunction.register(db)
         }
         let writer: DatabasePool
         do {

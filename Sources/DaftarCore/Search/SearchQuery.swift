@@ -290,23 +290,100 @@ public struct MarkedSnippet: Sendable, Hashable {
 
     /// Reads a snippet produced with ``open`` and ``close`` around the matches.
     public init(marked: String) {
-        var text = String.UnicodeScalarView()
-        var matches: [Range<Int>] = []
-        var start: Int? = nil
-        var count = 0
-        for scalar in marked.unicodeScalars {
-            if scalar == Self.open {
-                start = count
-            } else if scalar == Self.close {
-                if let s = start { matches.append(s..<count) }
-                start = nil
-            } else {
-                text.append(scalar)
-                count += 1
+        // Over the UTF-8 bytes: a highlight is a whole article, read for every result.
+        // The markers are EE 80 80 and EE 80 81; a scalar starts at every non-continuation byte.
+        var marked = marked
+        (text, matches) = marked.withUTF8 { bytes -> (String, [Range<Int>]) in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var matches: [Range<Int>] = []
+            var start: Int? = nil
+            var count = 0
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                if byte == 0xEE, i + 2 < bytes.count, bytes[i + 1] == 0x80, bytes[i + 2] & 0xFE == 0x80 {
+                    if bytes[i + 2] == 0x80 {
+                        start = count
+                    } else {
+                        if let s = start { matches.append(s..<count) }
+                        start = nil
+                    }
+                    i += 3
+                    continue
+                }
+                if byte & 0xC0 != 0x80 { count += 1 }
+                out.append(byte)
+                i += 1
+            }
+            return (String(decoding: out, as: UTF8.self), matches)
+        }
+    }
+
+    /// Unicode's White_Space, by value (the property lookup is slow for a whole article).
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
+    }
+
+    /// A snippet made of `text` and its matched ranges (scalar offsets).
+    public init(text: String, matches: [Range<Int>]) {
+        (self.text, self.matches) = (text, matches)
+    }
+
+    /// The passage of about `words` words of this (whole, highlighted) text that shows the
+    /// most different matched words, then the most matches, then comes first; "…" marks
+    /// where it was cut. Nil when nothing matched.
+    ///
+    /// The store derives snippets this way from the body's highlight instead of asking FTS5
+    /// for a snippet too: that would tokenize the article twice more per result.
+    public func passage(words: Int = 24) -> MarkedSnippet? {
+        guard !matches.isEmpty else { return nil }
+        let scalars = Array(text.unicodeScalars)
+        // Word starts (scalar offsets), words being runs of non-whitespace.
+        var starts: [Int] = []
+        var inWord = false
+        for (i, scalar) in scalars.enumerated() {
+            let space = Self.isSpace(scalar)
+            if !space, !inWord { starts.append(i) }
+            inWord = !space
+        }
+        func word(at offset: Int) -> Int {
+            var lo = 0, hi = starts.count - 1
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if starts[mid] <= offset { lo = mid } else { hi = mid - 1 }
+            }
+            return lo
+        }
+        let matchWords = matches.map { word(at: $0.lowerBound) }
+        let texts = matches.map { String(String.UnicodeScalarView(scalars[$0])) }
+        // Candidate windows start a few words before each match.
+        var best: (distinct: Int, count: Int, start: Int)? = nil
+        for first in Set(matchWords.map { max(0, $0 - 3) }).sorted() {
+            let inside = matchWords.indices.filter { matchWords[$0] >= first && matchWords[$0] < first + words }
+            let distinct = Set(inside.map { texts[$0] }).count
+            if best == nil || (distinct, inside.count) > (best!.distinct, best!.count) {
+                best = (distinct, inside.count, first)
             }
         }
-        self.text = String(text)
-        self.matches = matches
+        let first = best!.start
+        let lower = first == 0 ? 0 : starts[first]
+        var upper = scalars.count
+        if first + words < starts.count {
+            upper = starts[first + words]
+            while upper > lower, Self.isSpace(scalars[upper - 1]) { upper -= 1 }
+        }
+        var out = String.UnicodeScalarView()
+        let prefix = lower > 0 ? 1 : 0
+        if lower > 0 { out.append("…") }
+        out.append(contentsOf: scalars[lower..<upper])
+        if upper < scalars.count { out.append("…") }
+        let kept = matches.filter { $0.lowerBound >= lower && $0.upperBound <= upper }
+            .map { ($0.lowerBound - lower + prefix)..<($0.upperBound - lower + prefix) }
+        return MarkedSnippet(text: String(out), matches: kept)
     }
 
     /// The snippet with each match wrapped in `before` and `after`.
