@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What a command wants to record: a type and its payload, before it becomes an event.
@@ -43,7 +44,8 @@ public struct EventComposer: Sendable {
             sinceSeal += 1
             bytesSinceSeal += dataBytes.count + 512
             let seal = i == drafts.count - 1 || sinceSeal >= Self.sealEveryEvents || bytesSinceSeal >= Self.sealEveryBytes
-            let event = makeEvent(seq: seq, prev: head?.hash, clock: clock, time: time, type: draft.type.nfc, data: data, seal: seal)
+            let event = makeEvent(seq: seq, prev: head?.hash, clock: clock, time: time, type: draft.type.nfc, data: data,
+                                  dataHash: ByteEncoding.hex(SHA256.hash(data: dataBytes)), seal: seal)
             if seal {
                 sinceSeal = 0
                 bytesSinceSeal = 0
@@ -54,7 +56,9 @@ public struct EventComposer: Sendable {
         return events
     }
 
-    func makeEvent(seq: Int64, prev: String?, clock: VectorClock, time: Int64, type: String, data: JSONValue, seal: Bool) -> Event {
+    /// `dataHash` is ``Event/computeDataHash(of:)`` of `data`, computed by the caller from the
+    /// canonical bytes it already has.
+    func makeEvent(seq: Int64, prev: String?, clock: VectorClock, time: Int64, type: String, data: JSONValue, dataHash: String, seal: Bool) -> Event {
         var envelope: [String: JSONValue] = [
             "origin": .string(identity.origin.rawValue),
             "seq": .int(seq),
@@ -62,7 +66,7 @@ public struct EventComposer: Sendable {
             "time": .int(time),
             "author": .string(author),
             "type": .string(type),
-            "dataHash": .string(Event.computeDataHash(of: data)),
+            "dataHash": .string(dataHash),
         ]
         if let prev { envelope["prev"] = .string(prev) }
         let hash = Event.computeHash(of: envelope)

@@ -24,8 +24,8 @@ struct Ingest: ParsableCommand {
     @Option(help: ArgumentHelp("Largest file accepted, in bytes (at most 2 MiB).", valueName: "bytes"))
     var maxSize: Int = Limits.defaultArticleBytes
 
-    @Option(help: ArgumentHelp("Files per transaction.", valueName: "n"))
-    var batch: Int = 256
+    @Option(help: ArgumentHelp("Files per transaction (each batch also stops at 8 MiB of text).", valueName: "n"))
+    var batch: Int = 1024
 
     @Flag(help: "Print one line per file.")
     var verbose = false
