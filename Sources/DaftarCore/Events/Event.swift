@@ -96,7 +96,12 @@ public struct Event: Sendable, Hashable {
 
     /// SHA-256, hex, of the canonical `data`.
     public static func computeDataHash(of data: JSONValue) -> String {
-        ByteEncoding.hex(SHA256.hash(data: data.canonicalBytes))
+        computeDataHash(ofCanonical: data.canonicalBytes)
+    }
+
+    /// ``computeDataHash(of:)`` for a caller that already holds `data`'s canonical bytes.
+    public static func computeDataHash(ofCanonical bytes: [UInt8]) -> String {
+        ByteEncoding.hex(SHA256.hash(data: bytes))
     }
 
     /// Checks what an event proves on its own: `dataHash` matches `data` (unless redacted),

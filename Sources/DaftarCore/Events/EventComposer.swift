@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// What a command wants to record: a type and its payload, before it becomes an event.
@@ -45,7 +44,7 @@ public struct EventComposer: Sendable {
             bytesSinceSeal += dataBytes.count + 512
             let seal = i == drafts.count - 1 || sinceSeal >= Self.sealEveryEvents || bytesSinceSeal >= Self.sealEveryBytes
             let event = makeEvent(seq: seq, prev: head?.hash, clock: clock, time: time, type: draft.type.nfc, data: data,
-                                  dataHash: ByteEncoding.hex(SHA256.hash(data: dataBytes)), seal: seal)
+                                  dataHash: Event.computeDataHash(ofCanonical: dataBytes), seal: seal)
             if seal {
                 sinceSeal = 0
                 bytesSinceSeal = 0
@@ -56,8 +55,8 @@ public struct EventComposer: Sendable {
         return events
     }
 
-    /// `dataHash` is ``Event/computeDataHash(of:)`` of `data`, computed by the caller from the
-    /// canonical bytes it already has.
+    /// `dataHash` is ``Event/computeDataHash(of:)`` of `data`, from the canonical bytes the
+    /// caller already has.
     func makeEvent(seq: Int64, prev: String?, clock: VectorClock, time: Int64, type: String, data: JSONValue, dataHash: String, seal: Bool) -> Event {
         var envelope: [String: JSONValue] = [
             "origin": .string(identity.origin.rawValue),
