@@ -43,3 +43,16 @@ struct SnippetTests {
         #expect(marked(["نفت", "و", "گاز"], matches: []).passage() == nil)
     }
 }
+
+@Suite("White space by value")
+struct WhiteSpaceTests {
+    @Test("isWhiteSpace agrees with Unicode's White_Space property on every scalar")
+    func agreesWithTheProperty() {
+        var disagreements: [UInt32] = []
+        for value in UInt32(0)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            if scalar.isWhiteSpace != scalar.properties.isWhitespace { disagreements.append(value) }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.map { String($0, radix: 16) })")
+    }
+}

@@ -35,9 +35,8 @@ public struct ArticleText: Sendable, Hashable {
         let view = original.unicodeScalars
         var i = view.startIndex
         var offset = 0
-        func isSpace(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace }
         func skipSpaces() {
-            while i < view.endIndex, isSpace(view[i]) {
+            while i < view.endIndex, view[i].isWhiteSpace {
                 i = view.index(after: i)
                 offset += 1
             }
@@ -50,8 +49,8 @@ public struct ArticleText: Sendable, Hashable {
         if view[i...].starts(with: "date".unicodeScalars) {
             var j = view.index(i, offsetBy: 4)
             var k = offset + 4
-            if j < view.endIndex, isSpace(view[j]) {
-                while j < view.endIndex, isSpace(view[j]), view[j] != "\n" {
+            if j < view.endIndex, view[j].isWhiteSpace {
+                while j < view.endIndex, view[j].isWhiteSpace, view[j] != "\n" {
                     j = view.index(after: j)
                     k += 1
                 }
@@ -90,7 +89,7 @@ public struct ArticleText: Sendable, Hashable {
             }
             k = view.index(after: k)
         }
-        while end > start, isSpace(view[view.index(before: end)]) { end = view.index(before: end) }
+        while end > start, view[view.index(before: end)].isWhiteSpace { end = view.index(before: end) }
 
         let body = String(view[start..<end])
         self.body = body
@@ -115,7 +114,7 @@ public struct ArticleText: Sendable, Hashable {
                 return nil
             }
         }
-        if scalars.count > 10, !scalars[10].properties.isWhitespace { return nil }
+        if scalars.count > 10, !scalars[10].isWhiteSpace { return nil }
         let text = String(String.UnicodeScalarView(candidate))
         let month = Int(text.dropFirst(5).prefix(2))!, day = Int(text.suffix(2))!
         guard (1...12).contains(month), (1...31).contains(day) else { return nil }
@@ -127,8 +126,8 @@ extension String {
     /// The string without leading and trailing whitespace (Unicode White_Space).
     public var trimmingWhitespace: String {
         let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        guard let first = scalars.firstIndex(where: { !$0.isWhiteSpace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.isWhiteSpace })!
         return String(scalars[first...last])
     }
 }

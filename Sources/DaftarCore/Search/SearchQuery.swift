@@ -118,14 +118,13 @@ public struct SearchQuery: Sendable, Hashable {
         let scalars = Array(text.unicodeScalars)
         var chunks: [Chunk] = []
         var i = 0
-        func isSpace(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace }
         while i < scalars.count {
-            if isSpace(scalars[i]) {
+            if scalars[i].isWhiteSpace {
                 i += 1
                 continue
             }
             var negated = false
-            if scalars[i] == "-", i + 1 < scalars.count, !isSpace(scalars[i + 1]) {
+            if scalars[i] == "-", i + 1 < scalars.count, !scalars[i + 1].isWhiteSpace {
                 negated = true
                 i += 1
             }
@@ -143,7 +142,7 @@ public struct SearchQuery: Sendable, Hashable {
                 continue
             }
             var j = i
-            while j < scalars.count, !isSpace(scalars[j]), scalars[j] != "\"" { j += 1 }
+            while j < scalars.count, !scalars[j].isWhiteSpace, scalars[j] != "\"" { j += 1 }
             let raw = Array(scalars[i..<j])
             i = j
             if raw == ["O", "R"], !negated {
@@ -320,14 +319,6 @@ public struct MarkedSnippet: Sendable, Hashable {
         }
     }
 
-    /// Unicode's White_Space, by value (the property lookup is slow for a whole article).
-    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
-        default: false
-        }
-    }
-
     /// A snippet made of `text` and its matched ranges (scalar offsets).
     public init(text: String, matches: [Range<Int>]) {
         (self.text, self.matches) = (text, matches)
@@ -346,7 +337,7 @@ public struct MarkedSnippet: Sendable, Hashable {
         var starts: [Int] = []
         var inWord = false
         for (i, scalar) in scalars.enumerated() {
-            let space = Self.isSpace(scalar)
+            let space = scalar.isWhiteSpace
             if !space, !inWord { starts.append(i) }
             inWord = !space
         }
@@ -374,7 +365,7 @@ public struct MarkedSnippet: Sendable, Hashable {
         var upper = scalars.count
         if first + words < starts.count {
             upper = starts[first + words]
-            while upper > lower, Self.isSpace(scalars[upper - 1]) { upper -= 1 }
+            while upper > lower, scalars[upper - 1].isWhiteSpace { upper -= 1 }
         }
         var out = String.UnicodeScalarView()
         let prefix = lower > 0 ? 1 : 0
