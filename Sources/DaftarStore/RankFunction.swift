@@ -8,7 +8,8 @@ import Foundation
 ///
 /// bm25 spends most of its time reading each matching row's length (a `%_docsize` lookup
 /// per row); for a word in most articles that is most of a query's time. A row's score can
-/// only fall as its length grows, so the score it would have at length zero bounds it from
+/// only fall as its length grows, and each column holds at least one token past its last
+/// matched one, so the score at that shortest possible length bounds the row's score from
 /// above. Once `limit` rows have been scored, a row whose bound is below the `limit`-th best
 /// score so far cannot be among the best `limit`: it is returned as `+∞` (sorting last)
 /// without its length being read. Every row that can be in the top `limit` gets its exact
