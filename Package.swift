@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // Already there for Hummingbird; named so the client can classify NIOPosix's connection errors.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
     targets: [
         // Pure: events, canonical JSON, hashes and seals, clocks, Persian folding. No I/O.
@@ -29,11 +31,13 @@ let package = Package(
             name: "DaftarStore",
             dependencies: ["DaftarCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
-        // Sync over HTTP: the Core's session carried by a Hummingbird server and an AsyncHTTPClient client.
+        // Sync carriers: the Core's session over a Hummingbird server, an AsyncHTTPClient client
+        // and bundle files. Knows storage only as DaftarCore's `EventLog`.
         .target(
             name: "DaftarSync",
             dependencies: [
-                "DaftarCore", "DaftarStore",
+                "DaftarCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 + v4 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -19,6 +19,9 @@ public enum Schema {
         }
         migrator.registerMigration("v4-tag-order") { db in
             try db.execute(sql: v4)
+        }
+        migrator.registerMigration("v5-fork-proofs") { db in
+            try db.execute(sql: v5)
         }
         return migrator
     }
@@ -195,5 +198,21 @@ public enum Schema {
         -- that tag counts show the first-written spelling across all targets.
         ALTER TABLE annotation_tags ADD COLUMN added TEXT NOT NULL DEFAULT '';
         ALTER TABLE article_tags ADD COLUMN added TEXT NOT NULL DEFAULT '';
+        """
+
+    static let v5 = """
+        -- The fork proof that froze an origin (canonical JSON, schema/fork-proof.schema.json):
+        -- forwarded to peers so that they can verify it before freezing. NULL for origins
+        -- frozen by a version before proofs, which peers are then not told about.
+        ALTER TABLE frozen_origins ADD COLUMN proof BLOB;
+
+        -- What each other replica was last known to hold (from a sync or a bundle it sent),
+        -- canonical JSON of its version vector: what `bundle create --for` sends after. A local fact.
+        CREATE TABLE known_heads (
+            replica TEXT PRIMARY KEY NOT NULL CHECK (length(replica) = 32),
+            heads BLOB NOT NULL,
+            updated INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        ALTER TABLE peers ADD COLUMN replica TEXT;
         """
 }

@@ -77,7 +77,7 @@ extension Store {
             }
             if let occurrence {
                 guard (1...candidates.count).contains(occurrence) else {
-                    throw DaftarError(.badInput, "--occurrence \(occurrence): the quote occurs \(candidates.count) time\(candidates.count == 1 ? "" : "s")")
+                    throw DaftarError(.badInput, "occurrence \(occurrence) does not exist: the quote occurs \(candidates.count) time\(candidates.count == 1 ? "" : "s")")
                 }
                 let match = candidates[occurrence - 1]
                 return TextAnchor(body: anchoring.body, start: match.lowerBound, end: match.upperBound)
@@ -86,7 +86,7 @@ extension Store {
                 let listed = candidates.prefix(5).enumerated().map { i, m in
                     "\(i + 1): …\(anchoring.text(max(0, m.lowerBound - 12)..<min(anchoring.body.count, m.upperBound + 12)).replacingOccurrences(of: "\n", with: " "))…"
                 }
-                throw DaftarError(.ambiguous, "the quote occurs \(candidates.count) times; pick one with --prefix/--suffix or --occurrence N — \(listed.joined(separator: " | "))")
+                throw DaftarError(.ambiguousQuote, "the quote occurs \(candidates.count) times; say which by its prefix or suffix, or by its number — \(listed.joined(separator: " | "))")
             }
             return TextAnchor(body: anchoring.body, start: candidates[0].lowerBound, end: candidates[0].upperBound)
         }

@@ -1,9 +1,12 @@
 import AsyncHTTPClient
 import DaftarCore
-import DaftarStore
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sync session over HTTP, with AsyncHTTPClient.
 public struct HTTPTransport: SyncTransport {
@@ -28,6 +31,8 @@ public struct HTTPTransport: SyncTransport {
         self.timeout = timeout
     }
 
+    public var peerName: String { baseURL }
+
     func call(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil) async throws -> [UInt8] {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -40,23 +45,24 @@ public struct HTTPTransport: SyncTransport {
         do {
             response = try await client.execute(request, timeout: timeout)
         } catch {
-            throw DaftarError(.badInput, "cannot reach \(baseURL) (\(Self.describe(error))); is `daftar serve` running there?")
+            throw DaftarError(.unreachable, "cannot reach \(baseURL) (\(Self.describe(error)))", cause: error)
         }
         let reply: ByteBuffer
         do {
             reply = try await response.body.collect(upTo: SyncLimits.bodyBytes + 1024)
         } catch {
-            throw DaftarError(.badInput, "the connection to \(baseURL) broke during the transfer (\(Self.describe(error))); run the sync again to resume")
+            throw DaftarError(.interrupted, "the connection to \(baseURL) broke during the transfer (\(Self.describe(error)))", cause: error)
         }
         switch response.status.code {
         case 200: return Array(buffer: reply)
-        case 401: throw DaftarError(.badInput, "\(baseURL) refused the token (401); check --token-file or $DAFTAR_TOKEN")
-        case 404 where path == "/v1/heads": throw DaftarError(.badInput, "\(baseURL) is not a Daftar server (no /v1/heads)")
-        case 413: throw DaftarError(.badInput, "\(baseURL) refused a page as too large (413)")
-        case 422:
-            throw DaftarError(.invalidEvent, "\(baseURL) refused the page: \(Self.message(reply))")
+        case 401: throw DaftarError(.unauthorized, "\(baseURL) refused the token (401)")
+        case 404 where path == "/v1/heads": throw DaftarError(.protocolMismatch, "\(baseURL) is not a Daftar peer (no /v1/heads)")
+        case 413: throw DaftarError(.tooLarge, "\(baseURL) refused a page as too large (413)")
+        case 422: throw DaftarError(.refusedByPeer, "\(baseURL) refused the page: \(Self.message(reply))")
+        case 503: throw DaftarError(.busy, "\(baseURL) is busy (503); try again shortly")
         default:
-            throw DaftarError(.badInput, "\(baseURL) answered \(response.status.code) to \(path)\(path == "/v1/heads" ? "; is it a Daftar server?" : "")")
+            throw DaftarError(
+                .protocolMismatch, "\(baseURL) answered \(response.status.code) to \(path)\(path == "/v1/heads" ? "; is it a Daftar peer?" : "")")
         }
     }
 
@@ -66,26 +72,47 @@ public struct HTTPTransport: SyncTransport {
         return String(decoding: bytes.prefix(200), as: UTF8.self)
     }
 
+    /// Names a network failure from the client's error types, never from its text.
     static func describe(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
-        if text.contains("remoteConnectionClosed") { return "the peer closed the connection" }
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") { return "timed out" }
-        return text.count > 120 ? String(text.prefix(120)) + "…" : text
+        switch error {
+        case let error as HTTPClientError:
+            switch error {
+            case .connectTimeout, .deadlineExceeded, .readTimeout, .writeTimeout: return "timed out"
+            case .remoteConnectionClosed: return "the peer closed the connection"
+            case .cancelled: return "cancelled"
+            default: return "\(error)"
+            }
+        case let error as NIOConnectionError:
+            return error.connectionErrors.first.map { describe($0.error) } ?? "connection failed"
+        case let error as IOError:
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ENETUNREACH, EHOSTUNREACH: return "no route to the host"
+            case ETIMEDOUT: return "timed out"
+            case ECONNRESET: return "connection reset"
+            default: return "network error \(error.errnoCode)"
+            }
+        case let error as SocketAddressError:
+            return "cannot resolve the host name (\(error))"
+        case is ChannelError:
+            return "the connection failed"
+        default:
+            return "\(type(of: error))"
+        }
     }
 
     public func heads() async throws -> PeerHeads {
-        try Self.decodeHeads(try await call(.GET, "/v1/heads"), from: baseURL)
+        try SyncDecode.heads(try await call(.GET, "/v1/heads"), from: baseURL)
     }
 
     public func pull(_ request: PullRequest) async throws -> (Page, Int) {
         let body = request.json.canonicalBytes
         let reply = try await call(.POST, "/v1/pull", body: body)
-        return (try Self.decodePage(reply), body.count + reply.count)
+        return (try SyncDecode.page(reply, from: baseURL), body.count + reply.count)
     }
 
-    public func push(_ events: [Event]) async throws -> PushReply {
-        let body = Self.encodePush(events)
-        return try Self.decodePushReply(try await call(.POST, "/v1/push", body: body), sent: body.count)
+    public func push(_ request: PushRequest) async throws -> PushReply {
+        let body = request.bytes
+        return try SyncDecode.pushReply(try await call(.POST, "/v1/push", body: body), sent: body.count, from: baseURL)
     }
 }

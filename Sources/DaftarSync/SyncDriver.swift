@@ -1,47 +1,76 @@
 import DaftarCore
-import DaftarStore
 
-/// Carries out a ``DaftarCore/SyncSession``'s actions against a store and a transport: each
-/// pulled page is verified whole and committed in one transaction, so an interrupted sync
-/// keeps whole pages and the next one resumes from the version vector.
+/// Carries out a ``DaftarCore/SyncSession``'s actions against a log and a transport: each
+/// pulled page is verified before the log's transaction opens and committed whole, so an
+/// interrupted sync keeps whole pages and the next one resumes from the version vector.
 public enum SyncDriver {
     public static func run(
-        store: Store, transport: some SyncTransport, progress: (@Sendable (SyncReport) -> Void)? = nil
+        log: some EventLog, transport: some SyncTransport, progress: (@Sendable (SyncReport) -> Void)? = nil
     ) async throws -> SyncReport {
-        let frozenAt = try store.frozenAt()
-        var session = SyncSession(local: try store.versionVector(), frozen: Set(frozenAt.keys))
+        var session = SyncSession(local: try await log.heads(), frozen: Set(try await log.frozen().keys))
         var action = session.start()
-        var bytes = 0
+        var headsBytes = 0
+        var peerFrozen: Set<ReplicaID> = []
+        var proofsSent: Set<ReplicaID> = []
         while true {
             switch action {
             case .fetchHeads:
                 let peer = try await transport.heads()
-                bytes += peer.bytes
-                action = session.receivedHeads(peer.heads)
+                headsBytes += peer.bytes
+                peerFrozen = peer.frozen
+                action = session.handle(.heads(peer.heads, frozen: peer.frozen))
+
             case .pull(var request):
-                request.frozenAt = try store.frozenAt()
-                request.checkpoints = try store.checkpoints(for: request.checkpointOrigins)
+                request.frozenAt = try await log.frozen().mapValues(\.agreed)
+                request.checkpoints = try await log.checkpoints(for: request.checkpointOrigins)
                 let (page, size) = try await transport.pull(request)
-                // Freeze forks the peer found, at the seq both histories share (before storing
-                // the page, so that events depending on the other history are held back).
-                for origin in page.forked { try store.freeze(origin, agreed: page.agreed[origin] ?? 0) }
-                let result = try store.receivePage(page.events, freezeForks: true)
-                var seen = page
-                seen.forked.formUnion(result.forked)
-                action = session.pulled(seen, stored: result.stored, bytes: size, local: try store.versionVector())
-            case .push(let peerHeads, let exclude):
-                let page = try store.page(after: peerHeads, exclude: exclude)
-                if page.events.isEmpty {
-                    action = session.pushed(events: 0, bytes: 0, peerHeads: peerHeads, forked: page.forked)
-                } else {
-                    let reply = try await transport.push(page.events)
-                    action = session.pushed(events: reply.accepted, bytes: reply.bytes, peerHeads: reply.heads,
-                                            forked: reply.forked.union(page.forked))
+                let verified: VerifiedPage
+                do {
+                    verified = try ReceivePlanner.verify(page.events)
+                } catch {
+                    throw DaftarError(.invalidEvent, "\(transport.peerName) sent an invalid page: \(error.message)", cause: error)
                 }
+                // Freeze on the peer's proven forks before storing the page, so that events
+                // depending on the other history are held back.
+                let claims = try await log.consider(page.forkClaims)
+                let result = try await log.receive(verified)
+                action = session.handle(.pulled(PullOutcome(
+                    stored: result.stored, heldBack: result.heldBack, bytes: size, more: page.more,
+                    forks: claims.frozen + result.forks, ignored: claims.ignored, local: try await log.heads())))
+
+            case .push(let peerHeads, let exclude):
+                let page = try await log.page(for: PullRequest(have: peerHeads, exclude: exclude))
+                // Proofs of forks the peer has not frozen, once each.
+                let proofs = try await log.frozen().filter { !peerFrozen.contains($0.key) && !proofsSent.contains($0.key) }
+                    .sorted { $0.key < $1.key }.compactMap(\.value.proof)
+                if page.events.isEmpty && proofs.isEmpty {
+                    action = session.handle(.pushed(PushOutcome(sent: 0, accepted: 0, bytes: 0, peerHeads: peerHeads)))
+                    break
+                }
+                proofsSent.formUnion(proofs.map(\.origin))
+                let reply = try await transport.push(PushRequest(events: page.events, forks: proofs))
+                // The peer's proofs: believed only when they verify; then frozen here too.
+                var proven: [ForkProof] = []
+                var ignored: [IgnoredClaim] = []
+                for claim in reply.forkClaims {
+                    guard case .proof(let proof) = claim, (try? proof.verify()) != nil else {
+                        ignored += try await log.consider([claim]).ignored
+                        continue
+                    }
+                    proven.append(proof)
+                    _ = try await log.freeze(proof)
+                }
+                action = session.handle(.pushed(PushOutcome(
+                    sent: max(1, page.events.count), accepted: reply.accepted, heldBack: reply.heldBack, bytes: reply.bytes,
+                    peerHeads: reply.heads, forks: proven, ignored: ignored)))
+
             case .done(var report):
-                for origin in report.forked { try store.freeze(origin, agreed: report.agreed[origin] ?? 0) }
-                report.headsBytes = bytes
+                report.headsBytes = headsBytes
+                report.localHeads = try await log.heads()
                 return report
+
+            case .fail(let why):
+                throw DaftarError(.protocolMismatch, why)
             }
             progress?(session.report)
         }

@@ -1,6 +1,5 @@
 import Crypto
 import DaftarCore
-import DaftarStore
 import Foundation
 import Hummingbird
 import Logging
@@ -21,15 +20,15 @@ public func buildRouter(service: SyncService, token: String) -> Router<BasicRequ
     router.add(middleware: BearerTokenMiddleware(token: token))
     let api = router.group("v1")
     api.get("heads") { _, _ in
-        try json(try run { try service.heads() })
+        try json(try await run { try await service.heads() })
     }
     api.post("pull") { request, _ in
         let body = try await collect(request)
-        return try json(try run { try service.pull(body) })
+        return try json(try await run { try await service.pull(body) })
     }
     api.post("push") { request, _ in
         let body = try await collect(request)
-        return try json(try run { try service.push(body) })
+        return try json(try await run { try await service.push(body) })
     }
     return router
 }
@@ -55,14 +54,19 @@ func collect(_ request: Request) async throws -> [UInt8] {
     }
 }
 
-/// Deliberate errors become 422 (an invalid event or page) or 400; the rest stay a bare 500.
-func run(_ body: () throws -> [UInt8]) throws -> [UInt8] {
+/// Deliberate errors become 422 (an invalid event or page), 400 (a malformed request) or 413;
+/// the rest stay a bare 500 (STYLE 8).
+func run(_ body: () async throws -> [UInt8]) async throws -> [UInt8] {
     do {
-        return try body()
-    } catch let error as DaftarError where error.code == .invalidEvent {
-        throw HTTPError(.unprocessableContent, message: error.message)
-    } catch let error as DaftarError where error.code == .badInput {
-        throw HTTPError(.badRequest, message: error.message)
+        return try await body()
+    } catch let error as DaftarError {
+        switch error.code {
+        case .invalidEvent, .equivocation: throw HTTPError(.unprocessableContent, message: error.message)
+        case .badInput, .protocolMismatch: throw HTTPError(.badRequest, message: error.message)
+        case .tooLarge: throw HTTPError(.contentTooLarge, message: error.message)
+        case .busy: throw HTTPError(.serviceUnavailable, message: error.message)
+        default: throw error
+        }
     }
 }
 
@@ -99,7 +103,7 @@ public enum SyncToken {
             throw DaftarError(.badInput, "cannot read token file \(file)")
         }
         if let mode = (try? FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? NSNumber)?.intValue, mode & 0o077 != 0 {
-            throw DaftarError(.badInput, "token file \(file) is readable by others; run `chmod 600 \(file)`")
+            throw DaftarError(.badInput, "token file \(file) is readable by others; make it owner-only (chmod 600)")
         }
         let token = text.trimmingWhitespace
         guard !token.isEmpty else { throw DaftarError(.badInput, "token file \(file) is empty") }

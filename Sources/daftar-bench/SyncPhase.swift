@@ -12,7 +12,7 @@ extension Phase {
     func syncServer() async throws -> [Figure] {
         let store = try Store.open(at: storePath, forWriting: false)
         let token = ProcessInfo.processInfo.environment["DAFTAR_TOKEN"] ?? ""
-        let app = buildApplication(service: SyncService(store: store), token: token, host: "127.0.0.1", port: 0) { port in
+        let app = buildApplication(service: SyncService(log: store), token: token, host: "127.0.0.1", port: 0) { port in
             FileHandle.standardOutput.write(Data("port \(port)\n".utf8))
         }
         try await app.runService()
@@ -41,9 +41,9 @@ extension Phase {
         let client = try Store.open(at: dir + "/sync-client.sqlite")
         let transport = HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: token)
         var initial = SyncReport()
-        let initialTime = try await Self.seconds { initial = try await SyncDriver.run(store: client, transport: transport) }
+        let initialTime = try await Self.seconds { initial = try await SyncDriver.run(log: client, transport: transport) }
         var again = SyncReport()
-        let againTime = try await Self.seconds { again = try await SyncDriver.run(store: client, transport: transport) }
+        let againTime = try await Self.seconds { again = try await SyncDriver.run(log: client, transport: transport) }
         guard try client.digest() == Store.open(at: storePath, forWriting: false).digest() else {
             throw DaftarError(.badInput, "after the initial sync the client's digest differs from the server's")
         }

@@ -37,10 +37,22 @@ struct Daftar: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as DaftarError {
-            Terminal.error(error.message)
+            Terminal.error(commandLineMessage(error))
             Foundation.exit(1)
         } catch {
             exit(withError: error)
+        }
+    }
+
+    /// The library's message, with what to type about it: the library names no flags (STYLE 8).
+    static func commandLineMessage(_ error: DaftarError) -> String {
+        switch error.code {
+        case .ambiguousQuote: return error.message + " (pick one with --prefix/--suffix or --occurrence N)"
+        case .unauthorized: return error.message + "; check --token-file, the peer's token file, or $DAFTAR_TOKEN"
+        case .unreachable: return error.message + "; is `daftar serve` running there?"
+        case .interrupted: return error.message + "; run the same command again to resume"
+        case .equivocation: return error.message + "; see `daftar forks`"
+        default: return error.message
         }
     }
 

@@ -22,6 +22,27 @@ public struct DaftarError: Error, Sendable, CustomStringConvertible {
         case corrupt
         /// An event was refused.
         case invalidEvent
+        /// The peer cannot be reached (refused, no route, name not found, timed out).
+        case unreachable
+        /// The peer refused the credentials.
+        case unauthorized
+        /// The peer is not a Daftar peer, speaks another protocol version, or sent a message
+        /// this version cannot read.
+        case protocolMismatch
+        /// The peer refused what was sent (an event or page it found invalid).
+        case refusedByPeer
+        /// A replica signed two histories: a verified fork proof froze it.
+        case equivocation
+        /// A quote occurs more than once in the article and nothing says which occurrence.
+        case ambiguousQuote
+        /// The connection broke during a transfer; what was committed stays.
+        case interrupted
+        /// The peer stopped making progress: it acknowledges but does not advance.
+        case stalled
+        /// Something is over a size limit.
+        case tooLarge
+        /// The store is locked by another writer for longer than the wait allows.
+        case busy
     }
 
     public let code: Code

@@ -1,36 +1,56 @@
 /// One sync with a peer, as a state machine (STYLE 2): it decides what to ask for and when it
-/// is done; a driver carries out its actions against the local store and a transport (in
-/// memory, HTTP, a bundle) and reports back.
+/// is done; a driver carries out its actions against the local log and a carrier (in memory,
+/// HTTP, a bundle) and reports back with an ``Input``.
 ///
 /// 1. fetch the peer's heads: the pull target is what the peer holds now;
-/// 2. pull pages of what the local store lacks until it holds the target (each page verified
-///    whole and committed by the driver);
-/// 3. push pages of what the peer lacks until the peer acknowledges holding what the local
-///    store held when the push began.
+/// 2. pull pages of what the local log lacks until it holds the target, or the peer has
+///    nothing more it can send;
+/// 3. push pages of what the peer lacks until the peer holds what the local log held when the
+///    push began, or nothing more can be sent.
 ///
-/// Origins found forked (two different events at one dot: equivocation) are excluded on both
-/// sides from then on; every other origin still syncs.
+/// Every state handles every input explicitly: an input a state does not expect ends the
+/// session with ``Action/fail(_:)``, never a silent finish. A session always ends: a peer that
+/// acknowledges pushes without advancing its heads, or sends pages with nothing new, ends it
+/// after ``maxIdleRounds`` rounds, and no session runs more than ``maxRounds``.
 public struct SyncSession: Sendable {
     public enum Action: Sendable, Equatable {
         /// Ask the peer for its heads.
         case fetchHeads
         /// Ask the peer for a page of what we lack.
         case pull(PullRequest)
-        /// Send the peer a page of what it lacks (it holds `peerHeads`), leaving out `exclude`.
+        /// Send the peer a page of what it lacks (it holds `peerHeads`), leaving out `exclude`,
+        /// with the proofs of forks it has not frozen.
         case push(peerHeads: VersionVector, exclude: Set<ReplicaID>)
-        /// Finished.
+        /// Finished; the report says whether both sides now hold the same.
         case done(SyncReport)
+        /// The driver fed an input this state cannot take: a bug, reported, never hidden.
+        case fail(String)
     }
 
-    enum State: Sendable {
-        case start
+    /// What the driver reports back.
+    public enum Input: Sendable {
+        /// The peer's heads, and the origins it has frozen.
+        case heads(VersionVector, frozen: Set<ReplicaID>)
+        /// A pulled page was stored; `local` is the log's version vector afterwards.
+        case pulled(PullOutcome)
+        /// The peer answered a push (or there was nothing to push: `sent == 0`).
+        case pushed(PushOutcome)
+    }
+
+    enum State: Sendable, Equatable {
+        case idle
         case awaitingHeads
         case pulling(target: VersionVector)
         case pushing(target: VersionVector)
         case finished
     }
 
-    private var state: State = .start
+    /// Rounds in a row without progress before the session gives up on the peer.
+    public static let maxIdleRounds = 3
+    /// Most requests in one session.
+    public static let maxRounds = 100_000
+
+    private(set) var state: State = .idle
     private var local: VersionVector
     private var peer = VersionVector()
     public private(set) var report = SyncReport()
@@ -39,6 +59,8 @@ public struct SyncSession: Sendable {
     /// Forked origins whose checkpoints have not been sent yet: the next pull carries them.
     private var needsAgreement: Set<ReplicaID> = []
     private var askedAgreement: Set<ReplicaID> = []
+    private var idleRounds = 0
+    private var rounds = 0
 
     public init(local: VersionVector, frozen: Set<ReplicaID> = []) {
         self.local = local
@@ -47,60 +69,85 @@ public struct SyncSession: Sendable {
 
     /// The first action.
     public mutating func start() -> Action {
-        state = .awaitingHeads
-        return .fetchHeads
-    }
-
-    /// The peer's heads arrived.
-    public mutating func receivedHeads(_ heads: VersionVector) -> Action {
-        peer = heads
-        // Same seq, other hash: the two sides hold different events at one dot.
-        for (origin, theirs) in heads.heads {
-            if let mine = local[origin], mine.seq == theirs.seq, mine.hash != theirs.hash { fork(origin) }
+        switch state {
+        case .idle:
+            state = .awaitingHeads
+            return .fetchHeads
+        case .awaitingHeads, .pulling, .pushing, .finished:
+            return fail("start() called twice")
         }
-        return nextPull(target: heads)
     }
 
-    /// A pulled page was stored; `local` is the store's version vector afterwards.
-    public mutating func pulled(_ page: Page, stored: Int, bytes: Int, local: VersionVector) -> Action {
-        report.pulledEvents += stored
-        report.pulledBytes += bytes
-        report.pages += 1
-        self.local = local
-        for origin in page.forked { fork(origin) }
-        for (origin, seq) in page.agreed { report.agreed[origin] = seq }
-        guard case .pulling(let target) = state else { return finish() }
-        // Newly found forks: ask once more with checkpoints, so that the peer can send what
-        // does not depend on the other history.
-        if !needsAgreement.isEmpty { return pullRequest() }
-        if page.events.isEmpty || stored == 0 || !page.more && !holds(target) {
-            // The peer has nothing more for us: whatever is missing is excluded or forked.
-            return startPush()
+    /// The next action after `input`.
+    public mutating func handle(_ input: Input) -> Action {
+        rounds += 1
+        if rounds > Self.maxRounds, state != .finished {
+            report.stopped = .tooManyRounds(Self.maxRounds)
+            return finish()
         }
-        return nextPull(target: target)
+        switch (state, input) {
+        case (.awaitingHeads, .heads(let heads, let frozen)):
+            peer = heads
+            report.peerHeads = heads
+            report.peerFrozen = frozen
+            return nextPull(target: heads)
+
+        case (.pulling(let target), .pulled(let outcome)):
+            report.pulledEvents += outcome.stored
+            report.pulledBytes += outcome.bytes
+            report.heldBackHere += outcome.heldBack
+            report.pages += 1
+            local = outcome.local
+            for proof in outcome.forks { found(proof, frozenHere: true) }
+            report.ignoredClaims += outcome.ignored
+            // Newly found forks whose agreed seq is unknown: ask once more with checkpoints,
+            // so that the peer can show where the histories part.
+            if !needsAgreement.isEmpty { return pullRequest() }
+            let progressed = outcome.stored > 0 || !outcome.forks.isEmpty
+            idleRounds = progressed ? 0 : idleRounds + 1
+            if holds(target) || !outcome.more { return startPush() }
+            if idleRounds >= Self.maxIdleRounds {
+                report.stopped = .peerSentNothingNew(rounds: idleRounds)
+                return startPush()
+            }
+            return pullRequest()
+
+        case (.pushing(let target), .pushed(let outcome)):
+            report.pushedEvents += outcome.accepted
+            report.pushedBytes += outcome.bytes
+            report.heldBackThere += outcome.heldBack
+            if outcome.sent > 0 { report.pages += 1 }
+            report.ignoredClaims += outcome.ignored
+            for proof in outcome.forks { found(proof, frozenHere: false) }
+            let advanced = outcome.peerHeads.heads.contains { origin, head in head.seq > (peer[origin]?.seq ?? 0) }
+            peer = outcome.peerHeads
+            report.peerHeads = peer
+            if outcome.sent == 0 { return finish() }  // nothing more we can send
+            idleRounds = advanced || !outcome.forks.isEmpty ? 0 : idleRounds + 1
+            if idleRounds >= Self.maxIdleRounds {
+                report.stopped = .peerDidNotAdvance(rounds: idleRounds)
+                return finish()
+            }
+            return nextPush(target: target)
+
+        case (.idle, _), (.awaitingHeads, _), (.pulling, _), (.pushing, _):
+            return fail("unexpected \(input.name) while \(state.name)")
+        case (.finished, _):
+            return fail("\(input.name) after the session finished")
+        }
     }
 
-    /// The peer stored a pushed page and now holds `heads`.
-    public mutating func pushed(events: Int, bytes: Int, peerHeads: VersionVector, forked: Set<ReplicaID>) -> Action {
-        report.pushedEvents += events
-        report.pushedBytes += bytes
-        report.pages += 1
-        peer = peerHeads
-        for origin in forked { fork(origin) }
-        guard case .pushing(let target) = state else { return finish() }
-        if events == 0 { return finish() }  // nothing more we can send
-        return nextPush(target: target)
-    }
-
-    /// True when `local` holds at least `target` for every origin not excluded.
+    /// True when `vv` (default: the local log) holds at least `target` for every origin not excluded.
     func holds(_ target: VersionVector, in vv: VersionVector? = nil) -> Bool {
         let have = vv ?? local
         return target.heads.allSatisfy { origin, head in excluded.contains(origin) || (have[origin]?.seq ?? 0) >= head.seq }
     }
 
-    private mutating func fork(_ origin: ReplicaID) {
-        if excluded.insert(origin).inserted { report.forked.insert(origin) }
-        if !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
+    private mutating func found(_ proof: ForkProof, frozenHere: Bool) {
+        let origin = proof.origin
+        if frozenHere { report.frozenHere[origin] = proof } else { report.frozenThere[origin] = proof }
+        excluded.insert(origin)
+        if proof.agreedSeq == nil, frozenHere, !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
     }
 
     private mutating func nextPull(target: VersionVector) -> Action {
@@ -118,7 +165,8 @@ public struct SyncSession: Sendable {
     }
 
     private mutating func startPush() -> Action {
-        nextPush(target: local)
+        idleRounds = 0
+        return nextPush(target: local)
     }
 
     private mutating func nextPush(target: VersionVector) -> Action {
@@ -129,24 +177,71 @@ public struct SyncSession: Sendable {
 
     private mutating func finish() -> Action {
         state = .finished
+        report.localHeads = local
         return .done(report)
+    }
+
+    private mutating func fail(_ why: String) -> Action {
+        state = .finished
+        return .fail("sync session: \(why)")
     }
 }
 
-/// What a sync moved.
-public struct SyncReport: Sendable, Hashable {
-    public var pulledEvents = 0
-    public var pulledBytes = 0
-    public var pushedEvents = 0
-    public var pushedBytes = 0
-    public var pages = 0
-    /// Origins found to equivocate: frozen at the last agreed event.
-    public var forked: Set<ReplicaID> = []
-    /// For forked origins, the last seq both histories share, where known.
-    public var agreed: [ReplicaID: Int64] = [:]
-    /// Bytes of the heads exchange (set by the driver).
-    public var headsBytes = 0
-    /// All bytes on the wire.
-    public var totalBytes: Int { pulledBytes + pushedBytes + headsBytes }
-    public init() {}
+/// What storing a pulled page did, as the driver reports it.
+public struct PullOutcome: Sendable {
+    public var stored: Int
+    public var heldBack: Int
+    /// Page bytes on the wire.
+    public var bytes: Int
+    /// Whether the peer said it holds more.
+    public var more: Bool
+    /// Forks frozen here because of this page: found in it, or proven by its claims.
+    public var forks: [ForkProof]
+    /// Fork claims in the page that carried no valid proof.
+    public var ignored: [IgnoredClaim]
+    /// The local log's heads afterwards.
+    public var local: VersionVector
+
+    public init(stored: Int, heldBack: Int = 0, bytes: Int, more: Bool, forks: [ForkProof] = [], ignored: [IgnoredClaim] = [], local: VersionVector) {
+        (self.stored, self.heldBack, self.bytes, self.more, self.forks, self.ignored, self.local) = (stored, heldBack, bytes, more, forks, ignored, local)
+    }
+}
+
+/// The peer's answer to a push, as the driver reports it.
+public struct PushOutcome: Sendable {
+    /// Events sent; 0 when there was nothing left to send.
+    public var sent: Int
+    public var accepted: Int
+    public var heldBack: Int
+    public var bytes: Int
+    public var peerHeads: VersionVector
+    /// Forks the peer proved (verified here), from its reply.
+    public var forks: [ForkProof]
+    public var ignored: [IgnoredClaim]
+
+    public init(sent: Int, accepted: Int, heldBack: Int = 0, bytes: Int, peerHeads: VersionVector, forks: [ForkProof] = [], ignored: [IgnoredClaim] = []) {
+        (self.sent, self.accepted, self.heldBack, self.bytes, self.peerHeads, self.forks, self.ignored) = (sent, accepted, heldBack, bytes, peerHeads, forks, ignored)
+    }
+}
+
+extension SyncSession.Input {
+    var name: String {
+        switch self {
+        case .heads: "heads"
+        case .pulled: "a pulled page"
+        case .pushed: "a push reply"
+        }
+    }
+}
+
+extension SyncSession.State {
+    var name: String {
+        switch self {
+        case .idle: "not started"
+        case .awaitingHeads: "awaiting heads"
+        case .pulling: "pulling"
+        case .pushing: "pushing"
+        case .finished: "finished"
+        }
+    }
 }

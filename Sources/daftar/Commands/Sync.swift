@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
             token = generated
             Terminal.note("\(created ? "created a token in" : "token in") \(store.path).token — give it to peers (`daftar sync URL --token-file F`)")
         }
-        let app = buildApplication(service: SyncService(store: store), token: token, host: host, port: port) { bound in
+        let app = buildApplication(service: SyncService(log: store), token: token, host: host, port: port) { bound in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
         }
         try await app.runService()
@@ -67,9 +67,13 @@ struct SyncCommand: AsyncParsableCommand {
             PEER is a URL (http://host:8765) or a name from `daftar peer add`. The token comes \
             from --token-file, the peer's token file, or $DAFTAR_TOKEN — never the command line. \
             Each received page is verified whole and committed in one transaction: an \
-            interrupted sync keeps what it committed, and running it again completes it. A \
-            replica found to equivocate (two different events at one dot) is frozen at the last \
-            agreed event; every other replica is still synced, and the exit status is 1.
+            interrupted sync keeps what it committed, and running it again completes it.
+
+            "in sync" is said only when both sides hold the same heads. Otherwise the report \
+            says what stayed behind and why: a replica frozen because it signed two histories \
+            (with the proof checked; see `daftar forks`), events held back because they depend \
+            on a frozen history, a peer that stopped making progress. The exit status is 1 when \
+            anything this store holds did not reach the peer, or a fork was found.
             """)
 
     @ParentCommand var daftar: Daftar
@@ -80,20 +84,8 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Read the bearer token from this file.", valueName: "file"))
     var tokenFile: String?
 
-    @Flag(help: "Print what moved as JSON.")
+    @Flag(help: "Print the report as JSON.")
     var json = false
-
-    struct Output: Encodable {
-        var peer: String
-        var pulledEvents: Int
-        var pulledBytes: Int
-        var pushedEvents: Int
-        var pushedBytes: Int
-        var headsBytes: Int
-        var totalBytes: Int
-        var pages: Int
-        var forked: [String]
-    }
 
     func run() async throws {
         let store = try daftar.openStore(forWriting: false)
@@ -103,31 +95,147 @@ struct SyncCommand: AsyncParsableCommand {
             throw DaftarError(.badInput, "\(peer) is neither a URL nor a peer name; see `daftar peer list`")
         }
         let token = try clientToken(file: tokenFile, peer: named)
-        let report = try await Self.sync(store: store, url: url, token: token)
-        if json {
-            try Terminal.printJSON(Output(
-                peer: url, pulledEvents: report.pulledEvents, pulledBytes: report.pulledBytes, pushedEvents: report.pushedEvents,
-                pushedBytes: report.pushedBytes, headsBytes: report.headsBytes, totalBytes: report.totalBytes, pages: report.pages,
-                forked: report.forked.sorted().map(\.rawValue)))
-        } else if report.pulledEvents + report.pushedEvents == 0 {
-            print("already in sync with \(url) (\(report.totalBytes) bytes exchanged)")
-        } else {
-            print("pulled \(report.pulledEvents) events, pushed \(report.pushedEvents) events with \(url) (\(report.totalBytes / 1024) KiB in \(report.pages) pages)")
-        }
-        if !report.forked.isEmpty {
-            for origin in report.forked.sorted() {
-                Terminal.error("replica \(origin) equivocates (two different events at one seq): frozen at the last agreed event; all other replicas were synced")
-            }
-            throw ExitCode(1)
-        }
+        let before = try SyncSummary.Counts(store)
+        let (report, replica) = try await Self.sync(store: store, url: url, token: token)
+        if let named, let replica { try store.setPeerReplica(named.name, replica) }
+        let summary = try SyncSummary(report: report, store: store, peer: url, before: before)
+        if json { try Terminal.printJSON(summary) } else { summary.print() }
+        if summary.failed { throw ExitCode(1) }
     }
 
-    static func sync(store: Store, url: String, token: String) async throws -> SyncReport {
-        let report = try await SyncDriver.run(store: store, transport: HTTPTransport(baseURL: url, token: token)) { report in
+    /// Syncs with progress on stderr; records what the peer holds afterwards.
+    static func sync(store: Store, url: String, token: String) async throws -> (SyncReport, ReplicaID?) {
+        let transport = HTTPTransport(baseURL: url, token: token)
+        let report = try await SyncDriver.run(log: store, transport: transport) { report in
             Terminal.progress("sync: pulled \(report.pulledEvents) events, pushed \(report.pushedEvents)")
         }
         Terminal.clearProgress()
-        return report
+        let replica = try await transport.heads().replica
+        if let replica { try store.recordKnownHeads(report.peerHeads, of: replica) }
+        return (report, replica)
+    }
+}
+
+/// What a sync (or a bundle) did, in the analyst's terms: printed as text or JSON.
+struct SyncSummary: Encodable {
+    struct Counts: Encodable {
+        var articles: Int
+        var annotations: Int
+        var conflicts: Int
+        init(_ store: Store) throws {
+            articles = try store.status().articles
+            annotations = try store.annotations().count
+            conflicts = try store.conflicts().count
+        }
+        init(articles: Int, annotations: Int, conflicts: Int) {
+            (self.articles, self.annotations, self.conflicts) = (articles, annotations, conflicts)
+        }
+    }
+
+    struct Fork: Encodable {
+        var origin: String
+        var seq: Int64
+        var agreed: Int64?
+        var frozenHere: Bool
+        var frozenThere: Bool
+        var isThisReplica: Bool
+    }
+
+    struct Ignored: Encodable {
+        var origin: String?
+        var reason: String
+    }
+
+    var peer: String
+    var inSync: Bool
+    var pulledEvents: Int
+    var pulledBytes: Int
+    var pushedEvents: Int
+    var pushedBytes: Int
+    var headsBytes: Int
+    var totalBytes: Int
+    var pages: Int
+    /// New articles, annotations and conflicts this store shows after the sync.
+    var broughtIn: Counts
+    var forks: [Fork]
+    var ignoredForkClaims: [Ignored]
+    var heldBackHere: Int
+    var heldBackThere: Int
+    /// Events this store holds that the peer does not, by replica.
+    var notDelivered: [String: Int64]
+    /// Events the peer holds that this store does not, by replica.
+    var notReceived: [String: Int64]
+    var stopped: String?
+
+    var failed: Bool { !notDelivered.isEmpty || stopped != nil || !forks.isEmpty }
+
+    init(report: SyncReport, store: Store, peer: String, before: Counts) throws {
+        let after = try Counts(store)
+        let agreed = try store.frozenAt()
+        let own = store.replicaID
+        self.peer = peer
+        inSync = report.inSync
+        pulledEvents = report.pulledEvents
+        pulledBytes = report.pulledBytes
+        pushedEvents = report.pushedEvents
+        pushedBytes = report.pushedBytes
+        headsBytes = report.headsBytes
+        totalBytes = report.totalBytes
+        pages = report.pages
+        broughtIn = Counts(
+            articles: max(0, after.articles - before.articles), annotations: max(0, after.annotations - before.annotations),
+            conflicts: max(0, after.conflicts - before.conflicts))
+        forks = report.forked.sorted().map { origin in
+            let proof = report.frozenHere[origin] ?? report.frozenThere[origin]!
+            return Fork(
+                origin: origin.rawValue, seq: proof.seq, agreed: proof.agreedSeq, frozenHere: report.frozenHere[origin] != nil,
+                frozenThere: report.frozenThere[origin] != nil, isThisReplica: origin.rawValue == own)
+        }
+        ignoredForkClaims = report.ignoredClaims.map { Ignored(origin: $0.origin?.rawValue, reason: $0.reason) }
+        heldBackHere = report.heldBackHere
+        heldBackThere = report.heldBackThere
+        notDelivered = Dictionary(uniqueKeysWithValues: report.notDelivered(agreed: agreed).map { ($0.key.rawValue, $0.value) })
+        notReceived = Dictionary(uniqueKeysWithValues: report.notReceived(agreed: agreed).map { ($0.key.rawValue, $0.value) })
+        stopped = report.stopped?.description
+    }
+
+    func print() {
+        let moved = pulledEvents + pushedEvents
+        if inSync && moved == 0 {
+            Swift.print("already in sync with \(peer) (\(totalBytes) bytes exchanged)")
+        } else if inSync {
+            Swift.print("in sync with \(peer): pulled \(pulledEvents) events, pushed \(pushedEvents) (\(totalBytes / 1024) KiB in \(pages) pages)")
+        } else {
+            Swift.print("pulled \(pulledEvents) events, pushed \(pushedEvents) with \(peer) (\(totalBytes / 1024) KiB in \(pages) pages); not in sync")
+        }
+        if pulledEvents > 0 {
+            Swift.print("brought in: \(broughtIn.articles) new article\(broughtIn.articles == 1 ? "" : "s"), \(broughtIn.annotations) new annotation\(broughtIn.annotations == 1 ? "" : "s"), \(broughtIn.conflicts) new conflict\(broughtIn.conflicts == 1 ? "" : "s")")
+        }
+        for fork in forks {
+            if fork.isThisReplica {
+                Terminal.error("this store's own replica \(fork.origin) signed two different events at seq \(fork.seq) (was it restored from a backup and written to again?); peers have frozen it. Run `daftar rekey` to continue under a new identity — your work on this side is re-issued, nothing is lost")
+            } else {
+                Terminal.error("replica \(fork.origin) signed two different events at seq \(fork.seq) (proof checked): frozen at seq \(fork.agreed.map(String.init) ?? "?") \(fork.frozenHere && fork.frozenThere ? "on both sides" : fork.frozenHere ? "here" : "at the peer"); see `daftar forks`")
+            }
+        }
+        for claim in ignoredForkClaims {
+            Terminal.error("ignored the peer's claim that replica \(claim.origin ?? "?") is forked: \(claim.reason); nothing was frozen")
+        }
+        if heldBackHere > 0 { Terminal.error("\(heldBackHere) events from the peer held back: they depend on a frozen history") }
+        if heldBackThere > 0 { Terminal.error("\(heldBackThere) events held back by the peer: they depend on a frozen history") }
+        if let stopped { Terminal.error("the sync ended early: \(stopped)") }
+        if !notDelivered.isEmpty {
+            let total = notDelivered.values.reduce(0, +)
+            Terminal.error("\(total) event\(total == 1 ? "" : "s") this store holds did not reach the peer (\(Self.list(notDelivered)))")
+        }
+        if !notReceived.isEmpty {
+            let total = notReceived.values.reduce(0, +)
+            Terminal.note("the peer holds \(total) event\(total == 1 ? "" : "s") this store does not (\(Self.list(notReceived)))")
+        }
+    }
+
+    static func list(_ counts: [String: Int64]) -> String {
+        counts.sorted { $0.key < $1.key }.map { "\($0.key.prefix(12))…: \($0.value)" }.joined(separator: ", ")
     }
 }
 
@@ -154,7 +262,7 @@ struct Clone: AsyncParsableCommand {
         _ = try await HTTPTransport(baseURL: url, token: token).heads()
         let store = try daftar.openStore(forWriting: true)
         try store.addPeer(Peer(name: "origin", url: url, tokenFile: tokenFile.map { URL(fileURLWithPath: $0).path }))
-        let report = try await SyncCommand.sync(store: store, url: url, token: token)
+        let (report, _) = try await SyncCommand.sync(store: store, url: url, token: token)
         print("cloned \(report.pulledEvents) events from \(url) into \(path) (replica \(store.identity!.origin); peer `origin`)")
     }
 }

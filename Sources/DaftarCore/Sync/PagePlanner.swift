@@ -1,0 +1,124 @@
+/// What a page holds (DESIGN §5), as a pure planner a log adapter feeds: the events a
+/// requester lacks after `request.have`, in the log's order (a causal order), only those the
+/// requester can accept (their dependencies sent or held), each origin's last event a seal,
+/// within the byte budget.
+///
+/// Forks: where the requester's head of an origin is not the event this log holds at that
+/// seq, the page leads with this log's chain from that dot up to a seal — the requester holds
+/// the other event, so it now has a fork proof in hand. When the requester sent checkpoints
+/// for an origin, the chain starts just after the highest checkpoint both hold, so the
+/// requester finds the exact seq where the histories part. Origins frozen here travel as their
+/// proofs; their events are not sent.
+///
+/// ```swift
+/// var planner = PagePlanner(request: request, heads: heads, frozen: frozen, hashes: lookups)
+/// for chain in planner.evidenceStarts { planner.offerEvidence(log.chainToSeal(from: chain)) }
+/// for (event, size) in log.events(from: planner.startDots) where planner.offer(event, size: size) {}
+/// let page = planner.page()
+/// ```
+public struct PagePlanner: Sendable {
+    public let request: PullRequest
+    public let heads: VersionVector
+    /// Origins not sent: excluded by the requester, frozen here, or contradicted.
+    public private(set) var excluded: Set<ReplicaID>
+    /// Where this log's evidence chains start (one per contradicted origin).
+    public private(set) var evidenceStarts: [Dot] = []
+    /// The first dot the requester lacks, per origin sent: the adapter reads the log from the
+    /// earliest of these.
+    public private(set) var startDots: [Dot] = []
+    private let proofs: [ForkProof]
+    private var builder: PageBuilder
+    private var sent: VectorClock
+    private var blocked: Set<ReplicaID>
+    private var more = false
+
+    /// - Parameters:
+    ///   - frozen: this log's frozen origins, each with the last seq both histories share and its proof.
+    ///   - hashes: this log's hashes at the requester's head seqs and checkpoint seqs it holds
+    ///     (``dotsToLookUp(for:heads:)``).
+    public init(request: PullRequest, heads: VersionVector, frozen: [ReplicaID: FrozenOrigin], hashes: [Dot: String]) {
+        self.request = request
+        self.heads = heads
+        builder = PageBuilder(maxBytes: request.maxBytes)
+        var excluded = request.exclude.union(frozen.keys)
+        var sent = request.have.clock
+        for (origin, theirs) in request.have.heads where frozen[origin] == nil && !request.exclude.contains(origin) {
+            guard let ours = hashes[Dot(origin: origin, seq: theirs.seq)], ours != theirs.hash else { continue }
+            // Contradicted: send our chain from the dot where the requester can see the fork.
+            excluded.insert(origin)
+            var start = theirs.seq
+            if let checkpoints = request.checkpoints[origin] {
+                let agreed = checkpoints.filter { hashes[Dot(origin: origin, seq: $0.seq)] == $0.hash }.map(\.seq).max() ?? 0
+                start = agreed + 1
+            }
+            evidenceStarts.append(Dot(origin: origin, seq: start))
+            sent[origin] = min(sent[origin], start - 1)
+        }
+        // The requester holds only the agreed prefix of an origin it froze.
+        for (origin, agreed) in request.frozenAt { sent[origin] = min(sent[origin], agreed) }
+        for (origin, mine) in frozen { sent[origin] = min(sent[origin], mine.agreed) }
+        for (origin, head) in heads.heads where !excluded.contains(origin) && head.seq > sent[origin] {
+            startDots.append(Dot(origin: origin, seq: sent[origin] + 1))
+        }
+        self.excluded = excluded
+        self.sent = sent
+        blocked = excluded
+        proofs = frozen.filter { !request.exclude.contains($0.key) }.sorted { $0.key < $1.key }.compactMap(\.value.proof)
+    }
+
+    /// The dots whose hashes the planner needs from the log.
+    public static func dotsToLookUp(for request: PullRequest, heads: VersionVector) -> [Dot] {
+        var dots: [Dot] = []
+        for (origin, theirs) in request.have.heads where (heads[origin]?.seq ?? 0) >= theirs.seq {
+            dots.append(Dot(origin: origin, seq: theirs.seq))
+            for point in request.checkpoints[origin] ?? [] where point.seq <= (heads[origin]?.seq ?? 0) {
+                dots.append(Dot(origin: origin, seq: point.seq))
+            }
+        }
+        return dots
+    }
+
+    /// A contradicted origin's chain from its evidence start up to a seal, from this log.
+    public mutating func offerEvidence(_ chain: [Event], sizes: [Int]) {
+        for (event, size) in zip(chain, sizes) where !builder.isFull { builder.offer(event, size: size) }
+    }
+
+    /// False when the event at `(origin, seq)` would be skipped anyway: the adapter need not
+    /// read it.
+    public func wants(_ origin: ReplicaID, _ seq: Int64) -> Bool {
+        !blocked.contains(origin) && seq > sent[origin]
+    }
+
+    /// Offers the next event in log order; returns false once the page is full.
+    public mutating func offer(_ event: Event, size: Int) -> Bool {
+        let origin = event.origin
+        if blocked.contains(origin) || event.seq <= sent[origin] { return true }
+        // Only what the requester can accept: its predecessor and dependencies sent or held.
+        guard event.seq == sent[origin] + 1, event.clock.entries.allSatisfy({ o, n in o == origin || sent[o] >= n }) else {
+            blocked.insert(origin)
+            return true
+        }
+        guard builder.offer(event, size: size) else {
+            more = true
+            return false
+        }
+        sent[origin] = event.seq
+        return true
+    }
+
+    /// The page: what was offered up to the last point where every origin ended on a seal.
+    public func page() -> Page {
+        Page(events: builder.events, heads: heads, more: more, forks: proofs)
+    }
+}
+
+/// An origin frozen in a log: the last seq both of its histories share, and the proof.
+public struct FrozenOrigin: Sendable, Hashable {
+    public var agreed: Int64
+    /// Nil only for origins frozen by an older Daftar, before proofs existed.
+    public var proof: ForkProof?
+    public init(agreed: Int64, proof: ForkProof?) {
+        self.agreed = agreed
+        self.proof = proof
+    }
+}

@@ -1,0 +1,171 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// The store as a sync log (DESIGN §1): the Core planners decide, this adapter reads and
+/// writes the SQLite file.
+extension Store: EventLog {
+    public func replica() throws -> ReplicaID? { replicaID.map { ReplicaID(rawValue: $0) } }
+
+    public func heads() throws -> VersionVector { try versionVector() }
+
+    /// Frozen origins, with the last agreed seq and the proof that froze each.
+    public func frozen() throws -> [ReplicaID: FrozenOrigin] {
+        try writer.read { db in try Self.frozen(db) }
+    }
+
+    static func frozen(_ db: Database) throws -> [ReplicaID: FrozenOrigin] {
+        var out: [ReplicaID: FrozenOrigin] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT origin, seq, proof FROM frozen_origins") {
+            let proofBytes: Data? = row[2]
+            let proof = proofBytes.flatMap { try? JSONValue.parse(Array($0)) }.flatMap { try? ForkProof(json: $0) }
+            out[ReplicaID(rawValue: row[0])] = FrozenOrigin(agreed: row[1], proof: proof)
+        }
+        return out
+    }
+
+    /// Origins frozen after a proven equivocation.
+    public func frozenOrigins() throws -> Set<ReplicaID> { Set(try frozen().keys) }
+
+    /// Frozen origins and the last seq agreed with the other history.
+    public func frozenAt() throws -> [ReplicaID: Int64] { try frozen().mapValues(\.agreed) }
+
+    /// Freezes `proof.origin` at the last seq both branches share. The caller verified the proof.
+    @discardableResult
+    public func freeze(_ proof: ForkProof) throws -> Bool {
+        try writer.write { db in try Self.freeze(proof, agreed: proof.agreedSeq ?? 0, db, now()) }
+    }
+
+    /// Records a freeze; true when it is new or narrows down the agreed seq.
+    static func freeze(_ proof: ForkProof, agreed: Int64, _ db: Database, _ time: Int64) throws -> Bool {
+        let current = try Int64.fetchOne(db, sql: "SELECT seq FROM frozen_origins WHERE origin = ?", arguments: [proof.origin.rawValue])
+        if let current, current >= agreed { return false }
+        try db.execute(
+            sql: """
+                INSERT INTO frozen_origins(origin, seq, reason, detected, proof) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(origin) DO UPDATE SET seq = excluded.seq, proof = excluded.proof, reason = excluded.reason
+                """,
+            arguments: [proof.origin.rawValue, agreed, "two validly sealed events at seq \(proof.seq)", time, Data(proof.json.canonicalBytes)])
+        return true
+    }
+
+    /// Hashes of an origin's chain at its head, then 1, 2, 4 … seqs back, and at seq 1: what a
+    /// peer needs to find where two forked histories part.
+    public func checkpoints(for origins: Set<ReplicaID>) throws -> [ReplicaID: [ChainHead]] {
+        try writer.read { db in
+            let heads = try Self.versionVector(db)
+            var out: [ReplicaID: [ChainHead]] = [:]
+            for origin in origins {
+                guard let head = heads[origin] else { continue }
+                var seqs: [Int64] = [head.seq]
+                var step: Int64 = 1
+                while head.seq - step >= 1 {
+                    seqs.append(head.seq - step)
+                    step *= 2
+                }
+                if seqs.last != 1 { seqs.append(1) }
+                let hashes = try Self.hashes(at: seqs.map { Dot(origin: origin, seq: $0) }, db)
+                out[origin] = seqs.compactMap { seq in hashes[Dot(origin: origin, seq: seq)].map { ChainHead(seq: seq, hash: $0) } }
+            }
+            return out
+        }
+    }
+
+    static func hashes(at dots: [Dot], _ db: Database) throws -> [Dot: String] {
+        let hashAt = try db.cachedStatement(sql: "SELECT hash FROM events WHERE origin = ? AND seq = ?")
+        var out: [Dot: String] = [:]
+        for dot in dots {
+            if let hash = try String.fetchOne(hashAt, arguments: [dot.origin.rawValue, dot.seq]) { out[dot] = hash }
+        }
+        return out
+    }
+
+    /// This log's events of `origin` from `seq` up to and including the next seal, with their sizes.
+    static func chainToSeal(_ origin: ReplicaID, from seq: Int64, _ db: Database) throws -> [(Event, Int)] {
+        var chain: [(Event, Int)] = []
+        let rows = try Row.fetchCursor(
+            db, sql: "SELECT body FROM events WHERE origin = ? AND seq >= ? ORDER BY seq", arguments: [origin.rawValue, seq])
+        while let row = try rows.next() {
+            let body: Data = row[0]
+            let event = try Event(bytes: body)
+            chain.append((event, body.count))
+            if event.isSeal { break }
+        }
+        return chain
+    }
+
+    /// Stores a verified page from a peer (DESIGN §2, §5) in one transaction: new events, and
+    /// the forks it proves frozen. Anything the planner refuses leaves the store unchanged.
+    public func receive(_ page: VerifiedPage) throws -> ReceiveResult {
+        try receive(page, freezeForks: true)
+    }
+
+    /// Verifies and stores `events` (a sync page, a bundle page). Without `freezeForks`, a
+    /// page that proves a fork is refused as a whole (``DaftarError/Code/equivocation``).
+    @discardableResult
+    public func receivePage(_ events: [Event], freezeForks: Bool) throws -> ReceiveResult {
+        try receive(try ReceivePlanner.verify(events), freezeForks: freezeForks)
+    }
+
+    /// Verifies and stores events from another replica, all or nothing; a fork refuses them.
+    /// Returns how many were new.
+    @discardableResult
+    public func receive(_ events: [Event]) throws -> Int {
+        try receivePage(events, freezeForks: false).stored
+    }
+
+    func receive(_ page: VerifiedPage, freezeForks: Bool) throws -> ReceiveResult {
+        try writer.write { db in
+            let heads = try Self.versionVector(db)
+            let held = HeldState(
+                heads: heads, frozenAt: try Self.frozen(db).mapValues(\.agreed),
+                hashes: try Self.hashes(at: HeldState.dotsToLookUp(for: page, heads: heads), db))
+            let plan = try ReceivePlanner.plan(page, held: held)
+            if !plan.contradictions.isEmpty, !freezeForks {
+                let names = plan.contradictions.map { "\($0.origin):\($0.seq)" }.joined(separator: ", ")
+                throw DaftarError(.equivocation, "equivocation: two validly sealed events at \(names); nothing from this batch was stored")
+            }
+            var proofs: [ForkProof] = []
+            for contradiction in plan.contradictions {
+                let ours = try Self.chainToSeal(contradiction.origin, from: contradiction.seq, db).map(\.0)
+                let proof = ForkProof(origin: contradiction.origin, seq: contradiction.seq, ours, contradiction.theirs)
+                if try Self.freeze(proof, agreed: contradiction.agreed ?? 0, db, now()) { proofs.append(proof) }
+            }
+            try append(plan.store, db)
+            return ReceiveResult(stored: plan.store.count, forks: proofs, heldBack: plan.heldBack.values.reduce(0, +))
+        }
+    }
+
+    /// A page of what a peer lacks (DESIGN §5), cut by ``PagePlanner`` from this log.
+    public func page(for request: PullRequest) throws -> Page {
+        try writer.read { db in
+            let heads = try Self.versionVector(db)
+            let hashes = try Self.hashes(at: PagePlanner.dotsToLookUp(for: request, heads: heads), db)
+            var planner = PagePlanner(request: request, heads: heads, frozen: try Self.frozen(db), hashes: hashes)
+            for start in planner.evidenceStarts {
+                let chain = try Self.chainToSeal(start.origin, from: start.seq, db)
+                planner.offerEvidence(chain.map(\.0), sizes: chain.map(\.1))
+            }
+            // Read the log from the earliest event the peer lacks.
+            let positionOf = try db.cachedStatement(sql: "SELECT position FROM events WHERE origin = ? AND seq = ?")
+            var start: Int64? = nil
+            for dot in planner.startDots {
+                if let p = try Int64.fetchOne(positionOf, arguments: [dot.origin.rawValue, dot.seq]) { start = min(start ?? p, p) }
+            }
+            if let start {
+                let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, body FROM events WHERE position >= ? ORDER BY position", arguments: [start])
+                while let row = try rows.next() {
+                    guard planner.wants(ReplicaID(rawValue: row[0]), row[1]) else { continue }
+                    let body: Data = row[2]
+                    guard planner.offer(try Event(bytes: body), size: body.count) else { break }
+                }
+            }
+            return planner.page()
+        }
+    }
+
+    /// What a peer holding `peerHeads` lacks, for a push.
+    public func page(after peerHeads: VersionVector, exclude: Set<ReplicaID>, maxBytes: Int = SyncLimits.pageBytes) throws -> Page {
+        try page(for: PullRequest(have: peerHeads, exclude: exclude, maxBytes: maxBytes))
+    }
+}
