@@ -103,6 +103,12 @@ CREATE TABLE frozen_origins (
     seq INTEGER NOT NULL,
     reason TEXT NOT NULL,
     detected INTEGER NOT NULL
+, proof BLOB) WITHOUT ROWID;
+
+CREATE TABLE known_heads (
+    replica TEXT PRIMARY KEY NOT NULL CHECK (length(replica) = 32),
+    heads BLOB NOT NULL,
+    updated INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 CREATE TABLE meta (
@@ -118,7 +124,7 @@ CREATE TABLE peers (
     name TEXT PRIMARY KEY NOT NULL,
     url TEXT NOT NULL,
     token_file TEXT
-) WITHOUT ROWID;
+, replica TEXT) WITHOUT ROWID;
 
 CREATE TABLE projection_state (
     name TEXT PRIMARY KEY NOT NULL,

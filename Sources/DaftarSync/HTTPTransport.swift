@@ -56,13 +56,13 @@ public struct HTTPTransport: SyncTransport {
         switch response.status.code {
         case 200: return Array(buffer: reply)
         case 401: throw DaftarError(.unauthorized, "\(baseURL) refused the token (401)")
-        case 404 where path == "/v1/heads": throw DaftarError(.protocolMismatch, "\(baseURL) is not a Daftar peer (no /v1/heads)")
+        case 404 where path == "/v1/heads": throw DaftarError(.protocolMismatch, "\(baseURL) is not a Daftar server (no /v1/heads)")
         case 413: throw DaftarError(.tooLarge, "\(baseURL) refused a page as too large (413)")
         case 422: throw DaftarError(.refusedByPeer, "\(baseURL) refused the page: \(Self.message(reply))")
         case 503: throw DaftarError(.busy, "\(baseURL) is busy (503); try again shortly")
         default:
             throw DaftarError(
-                .protocolMismatch, "\(baseURL) answered \(response.status.code) to \(path)\(path == "/v1/heads" ? "; is it a Daftar peer?" : "")")
+                .protocolMismatch, "\(baseURL) answered \(response.status.code) to \(path)\(path == "/v1/heads" ? "; is it a Daftar server?" : "")")
         }
     }
 

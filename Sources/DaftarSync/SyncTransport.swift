@@ -24,7 +24,7 @@ public protocol SyncTransport: Sendable {
 enum SyncDecode {
     static func heads(_ body: [UInt8], from peer: String) throws -> PeerHeads {
         guard let json = try? JSONValue.parse(body), json["service"]?.stringValue == "daftar" else {
-            throw DaftarError(.protocolMismatch, "\(peer) is not a Daftar peer (its /v1/heads did not answer as one)")
+            throw DaftarError(.protocolMismatch, "\(peer) is not a Daftar server (its /v1/heads did not answer as one)")
         }
         guard json["protocol"]?.intValue == SyncWire.protocolVersion else {
             throw DaftarError(

@@ -112,7 +112,7 @@ struct AnnotationStoreTests {
     }
 
     @Test func repeatedQuoteIsAmbiguousWithoutAChoice() throws {
-        try expectRefused(.ambiguous) {
+        try expectRefused(.ambiguousQuote) {
             _ = try store.annotate(article: id(Self.s003), target: Self.quote("پوتین"), note: "x")
         }
         #expect(try store.annotations(includeDeleted: true).isEmpty)

@@ -61,7 +61,9 @@ struct SyncCLITests {
 
         let both = try ok(["sync", url, "--token-file", token, "--json"], b, author: "analyst-b").jsonObject()
         #expect(both["pulledEvents"] as? Int == 1 && both["pushedEvents"] as? Int == 2, "\(both)")
-        #expect((both["forked"] as? [Any])?.isEmpty == true, "\(both)")
+        #expect((both["forks"] as? [Any])?.isEmpty == true, "\(both)")
+        #expect(both["inSync"] as? Bool == true, "\(both)")
+        #expect((both["broughtIn"] as? [String: Any])?["conflicts"] as? Int == 1, "\(both)")
         #expect(try digest(a) == digest(b))
         for store in [a, b] {
             let listed = try conflicts(store)

@@ -27,7 +27,7 @@ struct SyncConvergenceTests {
         /// Store `i` syncs with store `j` (i the client, j serving).
         @discardableResult
         func sync(_ i: Int, with j: Int) async throws -> SyncReport {
-            let report = try await SyncDriver.run(store: stores[i], transport: peers[j])
+            let report = try await SyncDriver.run(log: stores[i], transport: peers[j])
             trail.append("\(i)↔\(j): \(report.moved)")
             #expect(report.forked.isEmpty, "seed \(seed): sync \(i)↔\(j) found a fork: \(report.summary)")
             return report
@@ -188,14 +188,14 @@ struct SyncConvergenceTests {
         let a = try fixture.open("a"), b = try fixture.open("b")
         _ = try a.ingest(SyncFixture.seedFiles())
         try await withPeers(kind, serving: [a, b]) { peers in
-            #expect(try await SyncDriver.run(store: b, transport: peers[0]).pulledEvents == 5)
+            #expect(try await SyncDriver.run(log: b, transport: peers[0]).pulledEvents == 5)
             let article = try #require(try b.articles().first?.id)
             _ = try b.annotate(article: article, target: .positions(start: 0, end: 10), note: "از دومی")
-            #expect(try await SyncDriver.run(store: b, transport: peers[0]).pushedEvents == 1)
+            #expect(try await SyncDriver.run(log: b, transport: peers[0]).pushedEvents == 1)
 
             for (client, server) in [(b, 0), (a, 1)] {
                 let before = try client.snapshot()
-                let report = try await SyncDriver.run(store: client, transport: peers[server])
+                let report = try await SyncDriver.run(log: client, transport: peers[server])
                 #expect(report.moved == 0, "\(report.summary)")
                 #expect(report.totalBytes < 2048, "\(report.summary)")
                 #expect(report.forked.isEmpty)
@@ -217,15 +217,15 @@ struct SyncConvergenceTests {
         try a.commit(drafts)
         _ = try b.ingest([SourceFile(path: "b", name: "b.txt", text: SyncFixture.article(2))])
         try await withPeers(kind, serving: [a, b]) { peers in
-            let initial = try await SyncDriver.run(store: b, transport: peers[0])
+            let initial = try await SyncDriver.run(log: b, transport: peers[0])
             #expect(initial.pulledEvents == 10_000 && initial.pushedEvents == 1, "\(initial.summary)")
             #expect(initial.pages > 2, "a 10,000-event sync should take several pages: \(initial.summary)")
             #expect(try a.digest() == b.digest())
             #expect(try a.count("events") == 10_001 && b.count("events") == 10_001)
 
-            let again = try await SyncDriver.run(store: b, transport: peers[0])
+            let again = try await SyncDriver.run(log: b, transport: peers[0])
             #expect(again.moved == 0 && again.totalBytes < 2048, "\(again.summary)")
-            let reverse = try await SyncDriver.run(store: a, transport: peers[1])
+            let reverse = try await SyncDriver.run(log: a, transport: peers[1])
             #expect(reverse.moved == 0 && reverse.totalBytes < 2048, "\(reverse.summary)")
         }
     }

@@ -28,12 +28,12 @@ struct SyncHTTPTests {
                 #expect(response.status == 401, "\(method) \(path): \(response)")
             }
             let transport = HTTPTransport(baseURL: url, token: "not-the-token")
-            let error = await daftarError { _ = try await SyncDriver.run(store: client, transport: transport) }
+            let error = await daftarError { _ = try await SyncDriver.run(log: client, transport: transport) }
             #expect(error?.message.contains("refused the token") == true, "\(String(describing: error))")
             #expect(error?.message.contains("401") == true, "\(String(describing: error))")
             // The message names where to fix it, never the token itself.
             #expect(error?.message.contains("not-the-token") == false)
-            #expect(error?.message.contains("--token-file") == true, "\(String(describing: error))")
+            #expect(error?.code == .unauthorized, "\(String(describing: error))")
             let push = await daftarError { _ = try await transport.push(try served.allEvents()) }
             #expect(push?.message.contains("refused the token") == true, "\(String(describing: push))")
         }
@@ -77,7 +77,7 @@ struct SyncHTTPTests {
         empty.get("/") { _, _ in "hello" }
         try await withRunningServer({ nonDaftarApplication(empty, onRunning: $0) }) { port in
             let error = await daftarError {
-                _ = try await SyncDriver.run(store: client, transport: HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: testToken))
+                _ = try await SyncDriver.run(log: client, transport: HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: testToken))
             }
             #expect(error?.message.contains("not a Daftar server") == true, "\(String(describing: error))")
         }
@@ -92,7 +92,7 @@ struct SyncHTTPTests {
         }
         try await withRunningServer({ nonDaftarApplication(other, onRunning: $0) }) { port in
             let error = await daftarError {
-                _ = try await SyncDriver.run(store: client, transport: HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: testToken))
+                _ = try await SyncDriver.run(log: client, transport: HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: testToken))
             }
             #expect(error?.message.contains("not a Daftar server") == true, "\(String(describing: error))")
         }
@@ -107,7 +107,7 @@ struct SyncHTTPTests {
         // A port that was just served and is now closed.
         let url = try await withLiveServer(serving: served) { url in url }
         let error = await daftarError {
-            _ = try await SyncDriver.run(store: client, transport: HTTPTransport(baseURL: url, token: testToken, timeout: .seconds(5)))
+            _ = try await SyncDriver.run(log: client, transport: HTTPTransport(baseURL: url, token: testToken, timeout: .seconds(5)))
         }
         #expect(error?.message.contains("cannot reach") == true, "\(String(describing: error))")
         #expect(error?.message.contains(url) == true, "\(String(describing: error))")
@@ -198,7 +198,7 @@ struct SyncHTTPTests {
             #expect(response.body.contains(events[2].name), "\(response)")
 
             let error = await daftarError { _ = try await HTTPTransport(baseURL: url, token: testToken).push(events) }
-            #expect(error?.code == .invalidEvent, "\(String(describing: error))")
+            #expect(error?.code == .refusedByPeer, "\(String(describing: error))")
             #expect(error?.message.contains(events[2].name) == true, "\(String(describing: error))")
         }
         #expect(try served.snapshot() == before)
@@ -208,7 +208,7 @@ struct SyncHTTPTests {
     @Test("Every registered route is in schema/sync-api.yaml, and vice versa")
     func routesAreDescribed() throws {
         let fixture = try SyncFixture()
-        let router = buildRouter(service: SyncService(store: try fixture.open("s")), token: testToken)
+        let router = buildRouter(service: SyncService(log: try fixture.open("s")), token: testToken)
         let registered = Set(router.routes.map { "\($0.method.rawValue.uppercased()) \($0.path)" })
         let listed = Set(SyncRoutes.all.map { "\($0.method.uppercased()) \($0.path)" })
         #expect(registered == listed, "router \(registered.sorted()) vs SyncRoutes.all \(listed.sorted())")

@@ -55,7 +55,7 @@ struct SyncPageTests {
             #expect(try b.receivePage(second.events + first.events, freezeForks: true).stored == 0)
 
             // The rest through the session: the same archive, nothing held twice.
-            let report = try await SyncDriver.run(store: b, transport: peer)
+            let report = try await SyncDriver.run(log: b, transport: peer)
             #expect(report.pulledEvents == (try a.count("events")) - first.events.count - second.events.count, "\(report.summary)")
             #expect(try b.digest() == a.digest())
             #expect(try b.count("events") == a.count("events"))
@@ -217,8 +217,8 @@ struct SyncPageTests {
         let peerStore = try fixture.open("peer")
         let peerBefore = try peerStore.snapshot()
         try await withPeer(kind, serving: peerStore) { peer in
-            let error = await daftarError { _ = try await peer.push(page) }
-            #expect(error?.code == .invalidEvent, "\(forgery) over \(kind): \(String(describing: error))")
+            let error = await daftarError { _ = try await peer.push(PushRequest(events: page)) }
+            #expect(error?.code == (kind == .memory ? .invalidEvent : .refusedByPeer), "\(forgery) over \(kind): \(String(describing: error))")
             #expect(error?.message.contains(forged.name) == true, "\(forgery) over \(kind): should name \(forged.name): \(String(describing: error))")
         }
         #expect(try peerStore.snapshot() == peerBefore)
@@ -257,7 +257,7 @@ struct SyncPageTests {
         try b.receive(held)
         let snapshot = try b.snapshot()
         let error = await daftarError { _ = try b.receivePage(page, freezeForks: false) }
-        #expect(error?.code == .invalidEvent)
+        #expect(error?.code == .equivocation)
         #expect(error?.message.contains(a.origin.rawValue) == true, "\(String(describing: error))")
         #expect(try b.snapshot() == snapshot)
 
@@ -274,8 +274,8 @@ struct SyncPageTests {
         let peerStore = try fixture.open("peer")
         try peerStore.receive(held)
         try await withPeer(kind, serving: peerStore) { peer in
-            let reply = try await peer.push(page)
-            #expect(reply.forked == [a.origin])
+            let reply = try await peer.push(PushRequest(events: page))
+            #expect(reply.proven == [a.origin])
             #expect(reply.accepted == others.count)
             #expect(reply.heads[a.origin] == ChainHead(seq: original.seq, hash: original.hash))
         }

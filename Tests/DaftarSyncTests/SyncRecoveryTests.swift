@@ -68,6 +68,7 @@ final class Faults: Sendable {
 
 /// A transport that dies where ``Faults`` says, and asks for small pages so a sync takes many.
 struct FlakyTransport: SyncTransport {
+    var peerName: String { base.peerName }
     let base: any SyncTransport
     let faults: Faults
     var pageBytes = 1
@@ -89,11 +90,11 @@ struct FlakyTransport: SyncTransport {
         return reply
     }
 
-    func push(_ events: [Event]) async throws -> PushReply {
+    func push(_ request: PushRequest) async throws -> PushReply {
         try faults.check(.push, .before)
-        let reply = try await base.push(events)
+        let reply = try await base.push(request)
         try faults.check(.push, .after)  // the peer stored the page; its answer is lost
-        faults.record(pushed: events.count)
+        faults.record(pushed: request.events.count)
         return reply
     }
 }
@@ -129,7 +130,7 @@ struct SyncRecoveryTests {
             // Killed before the 4th pull: three whole pages stored.
             let faults = Faults(failing: [(.pull, 4, .before)])
             await #expect(throws: InjectedFailure.self) {
-                try await SyncDriver.run(store: client, transport: FlakyTransport(base: peer, faults: faults))
+                try await SyncDriver.run(log: client, transport: FlakyTransport(base: peer, faults: faults))
             }
             #expect(faults.pulledEvents > 0)
             try Self.expectIntact(client, holding: faults.pulledEvents, of: server.origin, "killed during pulls")
@@ -138,13 +139,13 @@ struct SyncRecoveryTests {
             // Killed after the peer stored the push, before its answer arrived.
             let lost = Faults(failing: [(.push, 1, .after)])
             await #expect(throws: InjectedFailure.self) {
-                try await SyncDriver.run(store: client, transport: FlakyTransport(base: peer, faults: lost, pageBytes: .max))
+                try await SyncDriver.run(log: client, transport: FlakyTransport(base: peer, faults: lost, pageBytes: .max))
             }
             #expect(try client.count(of: server.origin) == serverOwn, "the pulls completed")
             #expect(try server.count(of: client.origin) == clientOwn, "the peer stored the whole push")
 
             // Run again: it completes, re-sending nothing the peer acknowledged.
-            let report = try await SyncDriver.run(store: client, transport: peer)
+            let report = try await SyncDriver.run(log: client, transport: peer)
             #expect(report.moved == 0, "\(report.summary)")
             #expect(try client.digest() == server.digest())
             #expect(try client.count("events") == serverOwn + clientOwn && server.count("events") == serverOwn + clientOwn)
@@ -167,7 +168,7 @@ struct SyncRecoveryTests {
                 var completed = false
                 for _ in 0..<100 where !completed {
                     do {
-                        _ = try await SyncDriver.run(store: client, transport: flaky)
+                        _ = try await SyncDriver.run(log: client, transport: flaky)
                         completed = true
                     } catch is InjectedFailure {
                         try Self.expectIntact(client, holding: faults.pulledEvents, of: server.origin, "seed \(seed) after \(faults.injected)")
@@ -177,7 +178,7 @@ struct SyncRecoveryTests {
                     }
                 }
                 #expect(completed, "seed \(seed): never completed: \(faults.injected)")
-                _ = try await SyncDriver.run(store: client, transport: peer)
+                _ = try await SyncDriver.run(log: client, transport: peer)
                 #expect(try client.digest() == server.digest(), "seed \(seed): \(faults.injected)")
                 #expect(try client.count("events") == serverOwn + clientOwn, "seed \(seed)")
                 #expect(try server.count("events") == serverOwn + clientOwn, "seed \(seed)")
@@ -213,12 +214,12 @@ struct SyncRecoveryTests {
         _ = try bystander.ingest([SourceFile(path: "z", name: "bystander.txt", text: SyncFixture.article(6))])
         let article = try original.articles()[0].id
         try await withPeer(kind, serving: original) { peer in
-            _ = try await SyncDriver.run(store: other, transport: peer)
+            _ = try await SyncDriver.run(log: other, transport: peer)
             _ = try other.annotate(article: article, target: .positions(start: 0, end: 10), note: "دیگری")
             // The original writes on after the backup, and other learns it.
             _ = try original.annotate(article: article, target: .positions(start: 2, end: 12), note: "اصل ۱")
             _ = try original.annotate(article: article, target: .positions(start: 4, end: 14), note: "اصل ۲")
-            _ = try await SyncDriver.run(store: other, transport: peer)
+            _ = try await SyncDriver.run(log: other, transport: peer)
         }
         // The restored copy writes something else at the same seqs.
         let copy = try fixture.open(at: fixture.path("copy"))
@@ -226,7 +227,7 @@ struct SyncRecoveryTests {
         #expect(copy.identityNotice == nil)
         _ = try copy.annotate(article: article, target: .positions(start: 6, end: 16), note: "نسخهٔ بازگردانده")
         try await withPeer(kind, serving: copy) { peer in
-            _ = try await SyncDriver.run(store: bystander, transport: peer)
+            _ = try await SyncDriver.run(log: bystander, transport: peer)
         }
         #expect(try copy.versionVector()[copy.origin]?.seq == agreed + 1)
         #expect(try other.versionVector()[original.origin]?.seq == agreed + 2)
@@ -241,7 +242,7 @@ struct SyncRecoveryTests {
         let copyHeld = try f.copy.versionVector()[x]
         try await withPeer(kind, serving: f.other) { peer in
             // The restored copy syncs with a peer that has the original's later events.
-            let report = try await SyncDriver.run(store: f.copy, transport: peer)
+            let report = try await SyncDriver.run(log: f.copy, transport: peer)
             #expect(report.forked == [x], "\(report.summary)")
             // Every other origin still synced, both ways.
             #expect(try f.copy.count(of: f.other.origin) == f.other.count(of: f.other.origin), "\(report.summary)")
@@ -253,7 +254,7 @@ struct SyncRecoveryTests {
             _ = try f.other.verify()
 
             // A third store holding the copy's history syncs with the same peer: same result.
-            let third = try await SyncDriver.run(store: f.bystander, transport: peer)
+            let third = try await SyncDriver.run(log: f.bystander, transport: peer)
             #expect(third.forked == [x], "\(third.summary)")
             #expect(try f.bystander.count(of: f.other.origin) == f.other.count(of: f.other.origin))
             #expect(try f.bystander.versionVector()[x] == copyHeld)
@@ -265,18 +266,21 @@ struct SyncRecoveryTests {
         let f = try await Self.forked(kind)
         let x = f.original.origin
         try await withPeer(kind, serving: f.other) { peer in
-            let fromCopy = try await SyncDriver.run(store: f.copy, transport: peer)
+            let fromCopy = try await SyncDriver.run(log: f.copy, transport: peer)
             #expect(fromCopy.forked == [x])
             #expect(try f.copy.frozenOrigins().contains(x), "the restored copy's sync reported \(x) as forked but did not freeze it")
-            let fromBystander = try await SyncDriver.run(store: f.bystander, transport: peer)
+            let fromBystander = try await SyncDriver.run(log: f.bystander, transport: peer)
             #expect(fromBystander.forked == [x])
             #expect(try f.bystander.frozenOrigins() == [x], "the bystander's sync reported \(x) as forked but did not freeze it")
         }
         // The other direction: the peer holding the original's history syncs with the copy.
         try await withPeer(kind, serving: f.copy) { peer in
-            let report = try await SyncDriver.run(store: f.other, transport: peer)
-            #expect(report.forked == [x], "\(report.summary)")
-            #expect(try f.other.frozenOrigins() == [x], "the other store's sync reported \(x) as forked but did not freeze it")
+            // The other store learned the proof when the copy pushed it: already frozen, and
+            // the two stay apart on x.
+            #expect(try f.other.frozenOrigins() == [x])
+            let report = try await SyncDriver.run(log: f.other, transport: peer)
+            #expect(!report.inSync, "\(report.summary)")
+            #expect(report.notDelivered(agreed: try f.other.frozenAt())[x] == 2, "\(report.summary)")
         }
     }
 
@@ -295,7 +299,7 @@ struct SyncRecoveryTests {
         let copy = try fixture.open(at: fixture.path("copy"))
         _ = try copy.annotate(article: article, target: .positions(start: 6, end: 16), note: "نسخه")
         try await withPeer(kind, serving: original) { peer in
-            _ = try await SyncDriver.run(store: other, transport: peer)
+            _ = try await SyncDriver.run(log: other, transport: peer)
         }
         // other edits the annotation the original created after the fork point: its event
         // depends on original's event at a seq where the copy holds a different event.
@@ -304,7 +308,7 @@ struct SyncRecoveryTests {
         #expect(dependent.clock[original.origin] == (try copy.versionVector()[copy.origin]?.seq))
 
         try await withPeer(kind, serving: other) { peer in
-            let report = try await SyncDriver.run(store: copy, transport: peer)
+            let report = try await SyncDriver.run(log: copy, transport: peer)
             #expect(report.forked == [original.origin])
             #expect(try copy.count(of: other.origin) == 0, "the copy stored \(dependent.name), which depends on the original's history it does not hold")
         }

@@ -15,7 +15,6 @@
 public enum ReceivePlanner {
     /// Checks what a page proves on its own. Throws naming the first bad event.
     public static func verify(_ events: [Event]) throws(DaftarError) -> VerifiedPage {
-        var last: [ReplicaID: Event] = [:]
         for event in events {
             do throws(EventError) {
                 try event.verify()
@@ -27,22 +26,28 @@ public enum ReceivePlanner {
                     .invalidEvent,
                     "refused event \(event.dot): it carries no data (stripped in transit?) and no redaction by \(event.origin) covers it; nothing from this page was stored")
             }
-            if let before = last[event.origin] {
-                guard event.seq == before.seq + 1, event.prev == before.hash else {
-                    throw DaftarError(
-                        .invalidEvent,
-                        "refused event \(event.dot): it does not continue \(before.dot) in the same page (broken chain); nothing from this page was stored")
-                }
+        }
+        // Adjacent events of one origin must link: a forged link is named here.
+        var last: [ReplicaID: Event] = [:]
+        for event in events {
+            if let before = last[event.origin], event.seq == before.seq + 1, event.prev != before.hash {
+                throw DaftarError(
+                    .invalidEvent,
+                    "refused event \(event.dot): it does not link to \(before.dot) before it (broken chain); nothing from this page was stored")
             }
             last[event.origin] = event
         }
-        for (origin, event) in last.sorted(by: { $0.key < $1.key }) where !event.isSeal {
-            let first = events.first { $0.origin == origin }!
-            throw DaftarError(
-                .invalidEvent,
-                "refused events \(first.dot)…\(event.seq): no seal of \(origin) covers them, so nothing authenticates them; nothing from this page was stored")
+        // Authenticated: a seal, or an event whose successor in the page links to it and is
+        // authenticated. Walk each origin from its highest seq down.
+        var successors: [String: [Event]] = [:]
+        for event in events { if let prev = event.prev { successors[prev, default: []].append(event) } }
+        var covered: Set<String> = []
+        for event in events.sorted(by: { ($0.origin, $1.seq) < ($1.origin, $0.seq) }) {
+            if event.isSeal || (successors[event.hash] ?? []).contains(where: { $0.origin == event.origin && $0.seq == event.seq + 1 && covered.contains($0.hash) }) {
+                covered.insert(event.hash)
+            }
         }
-        return VerifiedPage(events: events)
+        return VerifiedPage(events: events, covered: covered)
     }
 
     /// Decides what to do with a verified page given what the log holds.
@@ -68,11 +73,12 @@ public enum ReceivePlanner {
                     continue
                 }
                 // The page's chain from here up to a seal is authenticated, and so is ours: a proof.
-                var chain: [Event] = []
-                for later in events[index...] where later.origin == origin {
-                    chain.append(later)
-                    if later.isSeal { break }
+                guard page.covered.contains(event.hash) else {
+                    throw DaftarError(
+                        .invalidEvent,
+                        "refused event \(event.dot): it contradicts the event this store holds at that seq, and no seal of \(origin) in the page covers it, so it proves nothing; nothing from this page was stored")
                 }
+                let chain = page.chain(from: event)
                 plan.contradictions.append(Contradiction(origin: origin, seq: event.seq, theirs: chain, agreed: agreedHere))
                 frozenAt[origin] = agreedHere ?? 0
                 skipped.insert(origin)
@@ -81,6 +87,11 @@ public enum ReceivePlanner {
             if skipped.contains(origin) {
                 plan.heldBack[origin, default: 0] += 1
                 continue
+            }
+            guard page.covered.contains(event.hash) else {
+                throw DaftarError(
+                    .invalidEvent,
+                    "refused event \(event.dot): no seal of \(origin) in the page covers it, so nothing authenticates it; nothing from this page was stored")
             }
             let expected = (heads[origin]?.seq ?? 0) + 1
             guard event.seq == expected else {
@@ -144,7 +155,24 @@ public enum ReceivePlanner {
 /// made only by ``ReceivePlanner/verify(_:)``.
 public struct VerifiedPage: Sendable {
     public let events: [Event]
-    fileprivate init(events: [Event]) { self.events = events }
+    /// Hashes of the events a seal in the page authenticates (the seal itself, or through the
+    /// chain from it). An event not covered is storable only if the log holds it already.
+    let covered: Set<String>
+    fileprivate init(events: [Event], covered: Set<String>) {
+        self.events = events
+        self.covered = covered
+    }
+
+    /// The page's chain from `event` up to and including the seal that covers it.
+    func chain(from event: Event) -> [Event] {
+        var chain = [event]
+        var last = event
+        while !last.isSeal, let next = events.first(where: { $0.origin == last.origin && $0.seq == last.seq + 1 && $0.prev == last.hash && covered.contains($0.hash) }) {
+            chain.append(next)
+            last = next
+        }
+        return chain
+    }
 
     /// For each origin in the page, the seqs it covers (what a log looks up its own hashes for).
     public var ranges: [ReplicaID: ClosedRange<Int64>] {

@@ -31,7 +31,7 @@ func withPeer<T>(
 ) async throws -> T {
     switch kind {
     case .memory:
-        return try await body(InMemoryTransport(service: SyncService(store: store)))
+        return try await body(InMemoryTransport(service: SyncService(log: store)))
     case .live:
         return try await withLiveServer(serving: store, token: token) { url in
             try await body(HTTPTransport(baseURL: url, token: token, timeout: .seconds(60)))
@@ -53,7 +53,7 @@ func withPeers<T>(
 /// gets its base URL.
 func withLiveServer<T>(serving store: Store, token: String = testToken, _ body: (String) async throws -> T) async throws -> T {
     try await withRunningServer({ onRunning in
-        buildApplication(service: SyncService(store: store), token: token, host: "127.0.0.1", port: 0, onRunning: onRunning)
+        buildApplication(service: SyncService(log: store), token: token, host: "127.0.0.1", port: 0, onRunning: onRunning)
     }) { port in
         try await body("http://127.0.0.1:\(port)")
     }
@@ -149,5 +149,20 @@ func daftarError(_ body: () async throws -> Void) async -> DaftarError? {
     } catch {
         Issue.record("expected a DaftarError, got \(type(of: error)): \(error)")
         return nil
+    }
+}
+
+extension SyncTransport {
+    /// Pushes bare events (no fork proofs).
+    func push(_ events: [Event]) async throws -> PushReply { try await push(PushRequest(events: events)) }
+}
+
+extension PushReply {
+    /// Origins whose fork the reply proves (claims that carry a valid proof).
+    var proven: Set<ReplicaID> {
+        Set(forkClaims.compactMap { claim in
+            if case .proof(let proof) = claim, (try? proof.verify()) != nil { return proof.origin }
+            return nil
+        })
     }
 }
