@@ -49,7 +49,7 @@ extension EventLog {
         var outcome = ClaimOutcome()
         for claim in claims {
             switch claim {
-            case .unreadable(let origin, let why):
+            case .unreadable(let origin, let why, _):
                 outcome.ignored.append(IgnoredClaim(origin: origin, reason: why))
             case .proof(let proof):
                 do throws(ForkProofError) {

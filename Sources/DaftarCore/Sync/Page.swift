@@ -18,7 +18,7 @@ public struct Page: Sendable {
     public var json: JSONValue {
         [
             "events": .array(events.map { .object($0.envelope) }), "heads": SyncWire.json(heads), "more": .bool(more),
-            "forks": .array(forkClaims.compactMap { if case .proof(let p) = $0 { p.json } else { nil } }),
+            "forks": SyncWire.json(forkClaims),
         ]
     }
 
@@ -71,7 +71,7 @@ public struct PushReply: Sendable {
     public var json: JSONValue {
         [
             "accepted": .int(Int64(accepted)), "heads": SyncWire.json(heads), "heldBack": .int(Int64(heldBack)),
-            "forks": .array(forkClaims.compactMap { if case .proof(let p) = $0 { p.json } else { nil } }),
+            "forks": SyncWire.json(forkClaims),
         ]
     }
 

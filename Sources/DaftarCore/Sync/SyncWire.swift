@@ -50,19 +50,29 @@ public enum SyncWire {
     }
 
     /// Fork claims: each is read as a proof; a claim that cannot even be read is a
-    /// ``ForkClaim/unreadable(_:_:)``, kept so that it can be reported.
+    /// ``ForkClaim/unreadable(_:_:_:)``, kept so that it can be reported.
     public static func forkClaims(_ json: JSONValue?) -> [ForkClaim] {
         (json?.arrayValue ?? []).prefix(64).map { item in
             do throws(ForkProofError) {
                 return .proof(try ForkProof(json: item))
             } catch {
                 let origin = item["origin"]?.stringValue.flatMap { ReplicaID.isWellFormed($0) ? ReplicaID(rawValue: $0) : nil }
-                return .unreadable(origin, error.message)
+                return .unreadable(origin, error.message, item)
             }
         }
     }
 
     public static func json(_ proofs: [ForkProof]) -> JSONValue { .array(proofs.map(\.json)) }
+
+    /// Claims as they are written: a proof's wire form, or an unreadable claim as it came.
+    public static func json(_ claims: [ForkClaim]) -> JSONValue {
+        .array(claims.map { claim in
+            switch claim {
+            case .proof(let proof): proof.json
+            case .unreadable(_, _, let raw): raw
+            }
+        })
+    }
 
     /// The bytes of a list of events as a JSON array, from their canonical bytes.
     public static func eventsArray(_ events: [Event]) -> [UInt8] {
@@ -80,7 +90,8 @@ public enum SyncWire {
 /// something that could not be read as one.
 public enum ForkClaim: Sendable, Hashable {
     case proof(ForkProof)
-    case unreadable(ReplicaID?, String)
+    /// The origin it names (if any), why it is not a proof, and the claim as received.
+    case unreadable(ReplicaID?, String, JSONValue)
 }
 
 /// Sizes of sync messages, nested above the event limit (DESIGN §2).

@@ -26,7 +26,7 @@ let testToken = "sync-tests-" + UUID().uuidString
 
 /// Serves `store` over `kind` while `body` runs, handing `body` a client transport to it.
 func withPeer<T>(
-    _ kind: TransportKind, serving store: Store, token: String = testToken,
+    _ kind: TransportKind, serving store: any EventLog, token: String = testToken,
     _ body: (any SyncTransport) async throws -> T
 ) async throws -> T {
     switch kind {
@@ -51,7 +51,7 @@ func withPeers<T>(
 
 /// A Daftar sync server for `store` on 127.0.0.1 (ephemeral port) while `body` runs; `body`
 /// gets its base URL.
-func withLiveServer<T>(serving store: Store, token: String = testToken, _ body: (String) async throws -> T) async throws -> T {
+func withLiveServer<T>(serving store: any EventLog, token: String = testToken, _ body: (String) async throws -> T) async throws -> T {
     try await withRunningServer({ onRunning in
         buildApplication(service: SyncService(log: store), token: token, host: "127.0.0.1", port: 0, onRunning: onRunning)
     }) { port in
