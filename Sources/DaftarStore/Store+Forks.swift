@@ -100,3 +100,12 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// The hash of `origin`'s event at `seq`, when held.
+    public func hash(of origin: ReplicaID, at seq: Int64) throws -> String? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT hash FROM events WHERE origin = ? AND seq = ?", arguments: [origin.rawValue, seq])
+        }
+    }
+}

@@ -41,6 +41,8 @@ public struct DaftarError: Error, Sendable, CustomStringConvertible {
         case stalled
         /// Something is over a size limit.
         case tooLarge
+        /// A bundle needs events this store does not hold yet.
+        case missingPrerequisites
         /// The store is locked by another writer for longer than the wait allows.
         case busy
     }
