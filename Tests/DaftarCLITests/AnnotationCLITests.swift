@@ -438,7 +438,7 @@ struct AnnotationCLITests {
         expectCleanFailure(ambiguous, status: 1, mentioning: ["2 times", "--occurrence", "--prefix", "1: ", "2: ", "ماست", "روسیه است"])
 
         let tooFar = try box.run("annotate", article, "--quote", "شریک راهبردی", "--occurrence", "3")
-        expectCleanFailure(tooFar, status: 1, mentioning: ["--occurrence 3", "2 times"])
+        expectCleanFailure(tooFar, status: 1, mentioning: ["occurrence 3", "2 times"])
 
         let wrongPrefix = try box.run("annotate", article, "--quote", "شریک راهبردی", "--prefix", "کهکشان")
         expectCleanFailure(wrongPrefix, status: 1, mentioning: ["prefix"])
