@@ -196,7 +196,8 @@ extension Daftar.Bundle {
 
         func run() async throws {
             let contents = try BundleFile.read(file)
-            let store = try bundle.daftar.openStore(forWriting: false)
+            // Applying may create the store: a bundle can start a new replica, like clone.
+            let store = try bundle.daftar.openStore(forWriting: true)
             let before = try SyncSummary.Counts(store)
             let applied = try await contents.apply(to: store) { stored in Terminal.progress("bundle: \(stored) events stored") }
             Terminal.clearProgress()
