@@ -53,16 +53,22 @@ public struct HTTPTransport: SyncTransport {
         } catch {
             throw DaftarError(.interrupted, "the connection to \(baseURL) broke during the transfer (\(Self.describe(error)))", cause: error)
         }
-        switch response.status.code {
-        case 200: return Array(buffer: reply)
-        case 401: throw DaftarError(.unauthorized, "\(baseURL) refused the token (401)")
-        case 404 where path == "/v1/heads": throw DaftarError(.protocolMismatch, "\(baseURL) is not a Daftar server (no /v1/heads)")
-        case 413: throw DaftarError(.tooLarge, "\(baseURL) refused a page as too large (413)")
-        case 422: throw DaftarError(.refusedByPeer, "\(baseURL) refused the page: \(Self.message(reply))")
-        case 503: throw DaftarError(.busy, "\(baseURL) is busy (503); try again shortly")
+        return try Self.check(status: response.status.code, body: Array(buffer: reply), path: path, peer: baseURL)
+    }
+
+    /// The body of a 200 answer; any other status as the error it means (shared by every
+    /// carrier that speaks HTTP, the router included).
+    public static func check(status: UInt, body: [UInt8], path: String, peer: String) throws -> [UInt8] {
+        switch status {
+        case 200: return body
+        case 401: throw DaftarError(.unauthorized, "\(peer) refused the token (401)")
+        case 404 where path == "/v1/heads": throw DaftarError(.protocolMismatch, "\(peer) is not a Daftar server (no /v1/heads)")
+        case 413: throw DaftarError(.tooLarge, "\(peer) refused a page as too large (413)")
+        case 422: throw DaftarError(.refusedByPeer, "\(peer) refused the page: \(Self.message(ByteBuffer(bytes: body)))")
+        case 503: throw DaftarError(.busy, "\(peer) is busy (503); try again shortly")
         default:
             throw DaftarError(
-                .protocolMismatch, "\(baseURL) answered \(response.status.code) to \(path)\(path == "/v1/heads" ? "; is it a Daftar server?" : "")")
+                .protocolMismatch, "\(peer) answered \(status) to \(path)\(path == "/v1/heads" ? "; is it a Daftar server?" : "")")
         }
     }
 

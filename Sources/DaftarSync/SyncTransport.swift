@@ -21,8 +21,8 @@ public protocol SyncTransport: Sendable {
 }
 
 /// Decoding the wire messages every transport receives.
-enum SyncDecode {
-    static func heads(_ body: [UInt8], from peer: String) throws -> PeerHeads {
+public enum SyncDecode {
+    public static func heads(_ body: [UInt8], from peer: String) throws -> PeerHeads {
         guard let json = try? JSONValue.parse(body), json["service"]?.stringValue == "daftar" else {
             throw DaftarError(.protocolMismatch, "\(peer) is not a Daftar server (its /v1/heads did not answer as one)")
         }
@@ -36,13 +36,13 @@ enum SyncDecode {
             replica: replica, heads: try SyncWire.versionVector(json["heads"]), frozen: SyncWire.origins(json["frozen"]), bytes: body.count)
     }
 
-    static func page(_ body: [UInt8], from peer: String) throws -> Page {
+    public static func page(_ body: [UInt8], from peer: String) throws -> Page {
         let json: JSONValue
         do { json = try JSONValue.parse(body) } catch { throw DaftarError(.protocolMismatch, "\(peer) sent a malformed page: \(error)") }
         return try Page(json: json)
     }
 
-    static func pushReply(_ body: [UInt8], sent: Int, from peer: String) throws -> PushReply {
+    public static func pushReply(_ body: [UInt8], sent: Int, from peer: String) throws -> PushReply {
         guard let json = try? JSONValue.parse(body) else { throw DaftarError(.protocolMismatch, "\(peer) sent a malformed push reply") }
         var reply = try PushReply(json: json)
         reply.bytes = sent + body.count

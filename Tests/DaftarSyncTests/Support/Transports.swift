@@ -3,7 +3,9 @@ import DaftarCore
 import DaftarStore
 import DaftarSync
 import Foundation
+import HTTPTypes
 import Hummingbird
+import HummingbirdTesting
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -14,6 +16,9 @@ import Testing
 enum TransportKind: String, CaseIterable, Sendable, CustomStringConvertible {
     /// ``InMemoryTransport`` over a ``SyncService``: the wire encoding, no network.
     case memory
+    /// The Hummingbird router (`buildRouter`) driven by HummingbirdTesting's `.router` setup:
+    /// the routes, middleware and error mapping, no network.
+    case router
     /// A real Hummingbird server (`buildApplication`) on an ephemeral loopback port, with
     /// ``HTTPTransport`` (AsyncHTTPClient) as the client.
     case live
@@ -32,12 +37,77 @@ func withPeer<T>(
     switch kind {
     case .memory:
         return try await body(InMemoryTransport(service: SyncService(log: store)))
+    case .router:
+        return try await withRouter(serving: store, token: token) { client in
+            try await body(RouterTransport(client: client, token: token))
+        }
     case .live:
         return try await withLiveServer(serving: store, token: token) { url in
             try await body(HTTPTransport(baseURL: url, token: token, timeout: .seconds(60)))
         }
     }
 }
+
+/// Runs `body` with a HummingbirdTesting `.router` client of the sync routes. The testing
+/// framework wants a `@Sendable` body; the client is handed out through a stream instead.
+func withRouter<T>(serving log: any EventLog, token: String, _ body: (any TestClientProtocol) async throws -> T) async throws -> T {
+    let app = Application(router: buildRouter(service: SyncService(log: log), token: token))
+    let (clients, handOut) = AsyncStream.makeStream(of: (any TestClientProtocol).self)
+    let (finished, finish) = AsyncStream.makeStream(of: Void.self)
+    let running = Task {
+        try await app.test(.router) { client in
+            handOut.yield(client)
+            for await _ in finished {}
+        }
+    }
+    var iterator = clients.makeAsyncIterator()
+    guard let client = await iterator.next() else {
+        finish.finish()
+        throw ServerDidNotStart(description: "the router test framework did not start: \(await running.result)")
+    }
+    do {
+        let value = try await body(client)
+        finish.finish()
+        try await running.value
+        return value
+    } catch {
+        finish.finish()
+        _ = await running.result
+        throw error
+    }
+}
+
+/// The sync session through the router (HummingbirdTesting), with the same status handling as
+/// ``HTTPTransport``.
+struct RouterTransport: SyncTransport {
+    let client: any TestClientProtocol
+    let token: String
+    var peerName: String { "the router" }
+
+    func call(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil) async throws -> [UInt8] {
+        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+        if body != nil { headers[.contentType] = "application/json" }
+        let response = try await client.executeRequest(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(bytes: $0) })
+        return try HTTPTransport.check(status: UInt(response.status.code), body: Array(buffer: response.body), path: path, peer: peerName)
+    }
+
+    func heads() async throws -> PeerHeads {
+        try SyncDecode.heads(try await call(.get, "/v1/heads"), from: peerName)
+    }
+
+    func pull(_ request: PullRequest) async throws -> (Page, Int) {
+        let body = request.json.canonicalBytes
+        let reply = try await call(.post, "/v1/pull", body: body)
+        return (try SyncDecode.page(reply, from: peerName), body.count + reply.count)
+    }
+
+    func push(_ request: PushRequest) async throws -> PushReply {
+        let body = request.bytes
+        let reply = try await call(.post, "/v1/push", body: body)
+        return try SyncDecode.pushReply(reply, sent: body.count, from: peerName)
+    }
+}
+
 
 /// Serves every store while `body` runs: `body` gets one client transport per store, in order.
 func withPeers<T>(
