@@ -38,8 +38,12 @@ public enum SyncDriver {
                     stored: result.stored, heldBack: result.heldBack, bytes: size, more: page.more,
                     forks: claims.frozen + result.forks, ignored: claims.ignored, local: try await log.heads())))
 
-            case .push(let peerHeads, let exclude):
-                let page = try await log.page(for: PullRequest(have: peerHeads, exclude: exclude))
+            case .push(let peerHeads):
+                // What the peer froze it holds proofs of: no evidence, no proofs for those.
+                var request = PullRequest(have: peerHeads)
+                let frozenHere = try await log.frozen()
+                for origin in peerFrozen { request.frozenAt[origin] = frozenHere[origin]?.agreed ?? 0 }
+                let page = try await log.page(for: request)
                 // Proofs of forks the peer has not frozen, once each.
                 let proofs = try await log.frozen().filter { !peerFrozen.contains($0.key) && !proofsSent.contains($0.key) }
                     .sorted { $0.key < $1.key }.compactMap(\.value.proof)
@@ -48,6 +52,7 @@ public enum SyncDriver {
                     break
                 }
                 proofsSent.formUnion(proofs.map(\.origin))
+                peerFrozen.formUnion(proofs.map(\.origin))
                 let reply = try await transport.push(PushRequest(events: page.events, forks: proofs))
                 // The peer's proofs: believed only when they verify; then frozen here too.
                 var proven: [ForkProof] = []
@@ -58,6 +63,7 @@ public enum SyncDriver {
                         continue
                     }
                     proven.append(proof)
+                    peerFrozen.insert(proof.origin)
                     _ = try await log.freeze(proof)
                 }
                 action = session.handle(.pushed(PushOutcome(

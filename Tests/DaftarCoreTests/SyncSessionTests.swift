@@ -38,7 +38,7 @@ struct SyncSessionTests {
         guard case .pull = session.handle(Self.pulled(2, more: true, local: Self.vv([Self.x: 3, Self.y: 2]))) else {
             Issue.record("expected another pull"); return
         }
-        guard case .push(let peerHeads, _) = session.handle(Self.pulled(2, more: false, local: Self.vv([Self.x: 3, Self.y: 4]))) else {
+        guard case .push(let peerHeads) = session.handle(Self.pulled(2, more: false, local: Self.vv([Self.x: 3, Self.y: 4]))) else {
             Issue.record("expected a push"); return
         }
         #expect(peerHeads == Self.vv([Self.y: 4]))

@@ -4,11 +4,13 @@
 /// within the byte budget.
 ///
 /// Forks: where the requester's head of an origin is not the event this log holds at that
-/// seq, the page leads with this log's chain from that dot up to a seal — the requester holds
-/// the other event, so it now has a fork proof in hand. When the requester sent checkpoints
-/// for an origin, the chain starts just after the highest checkpoint both hold, so the
-/// requester finds the exact seq where the histories part. Origins frozen here travel as their
-/// proofs; their events are not sent.
+/// seq, nothing more of that origin can follow, and the page leads with this log's chain from
+/// that dot up to a seal — the requester holds the other event, so it now has a fork proof in
+/// hand (unless it says it froze the origin already). When the requester sent checkpoints for
+/// an origin, the chain starts just after the highest checkpoint both hold, so the requester
+/// finds the exact seq where the histories part. Origins frozen here travel as their proofs;
+/// their events are still sent to a requester whose history of them is a prefix of ours: no
+/// log ever holds two histories of one origin, and logs converge on the one that reached them.
 ///
 /// ```swift
 /// var planner = PagePlanner(request: request, heads: heads, frozen: frozen, hashes: lookups)
@@ -40,30 +42,34 @@ public struct PagePlanner: Sendable {
         self.request = request
         self.heads = heads
         builder = PageBuilder(maxBytes: request.maxBytes)
-        var excluded = request.exclude.union(frozen.keys)
+        var excluded = request.exclude
         var sent = request.have.clock
-        for (origin, theirs) in request.have.heads where frozen[origin] == nil && !request.exclude.contains(origin) {
+        for (origin, theirs) in request.have.heads where !request.exclude.contains(origin) {
             guard let ours = hashes[Dot(origin: origin, seq: theirs.seq)], ours != theirs.hash else { continue }
-            // Contradicted: send our chain from the dot where the requester can see the fork.
+            // Contradicted: the two sides hold different histories of this origin; nothing of
+            // ours can follow theirs.
             excluded.insert(origin)
             var start = theirs.seq
             if let checkpoints = request.checkpoints[origin] {
                 let agreed = checkpoints.filter { hashes[Dot(origin: origin, seq: $0.seq)] == $0.hash }.map(\.seq).max() ?? 0
                 start = agreed + 1
+            } else if request.frozenAt[origin] != nil {
+                sent[origin] = min(sent[origin], request.frozenAt[origin]!)
+                continue  // the requester already holds a proof: no evidence needed
             }
+            // Send our chain from the dot where the requester can see the fork.
             evidenceStarts.append(Dot(origin: origin, seq: start))
             sent[origin] = min(sent[origin], start - 1)
         }
-        // The requester holds only the agreed prefix of an origin it froze.
-        for (origin, agreed) in request.frozenAt { sent[origin] = min(sent[origin], agreed) }
-        for (origin, mine) in frozen { sent[origin] = min(sent[origin], mine.agreed) }
         for (origin, head) in heads.heads where !excluded.contains(origin) && head.seq > sent[origin] {
             startDots.append(Dot(origin: origin, seq: sent[origin] + 1))
         }
         self.excluded = excluded
         self.sent = sent
         blocked = excluded
-        proofs = frozen.filter { !request.exclude.contains($0.key) }.sorted { $0.key < $1.key }.compactMap(\.value.proof)
+        // Proofs of what we froze, unless the requester has frozen it too.
+        proofs = frozen.filter { request.frozenAt[$0.key] == nil && !request.exclude.contains($0.key) }.sorted { $0.key < $1.key }
+            .compactMap(\.value.proof)
     }
 
     /// The dots whose hashes the planner needs from the log.

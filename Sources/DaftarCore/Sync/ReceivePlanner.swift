@@ -55,8 +55,10 @@ public enum ReceivePlanner {
         var plan = ReceivePlan()
         var heads = held.heads
         var frozenAt = held.frozenAt
-        // Origins whose later events in this page are not stored: frozen, forked here, or held back.
-        var skipped: Set<ReplicaID> = Set(frozenAt.keys)
+        // Origins whose later events in this page are not stored: forked here, or held back.
+        // A frozen origin's events that continue the history this log holds are stored like
+        // any other: a log never holds two histories of one origin.
+        var skipped: Set<ReplicaID> = []
         let events = page.events
         var index = 0
         while index < events.count {
@@ -70,6 +72,7 @@ public enum ReceivePlanner {
                 let agreedHere: Int64? =
                     event.seq == 1 ? 0 : (held.hashes[Dot(origin: origin, seq: event.seq - 1)] == event.prev ? event.seq - 1 : nil)
                 if let known = frozenAt[origin], known >= (agreedHere ?? 0) || plan.contradictions.contains(where: { $0.origin == origin }) {
+                    skipped.insert(origin)  // the other history: nothing of it can follow ours
                     continue
                 }
                 // The page's chain from here up to a seal is authenticated, and so is ours: a proof.
@@ -105,8 +108,8 @@ public enum ReceivePlanner {
             // Causal delivery: everything in its clock held, or stored earlier in this page.
             var holdBack = false
             for (dependency, seq) in event.clock.entries where dependency != origin {
-                if let agreed = frozenAt[dependency], seq > agreed {
-                    holdBack = true  // depends on a history beyond what both branches share
+                if frozenAt[dependency] != nil, seq > (heads[dependency]?.seq ?? 0) {
+                    holdBack = true  // depends on a forked origin's history beyond what this log holds
                 } else if skipped.contains(dependency), seq > (heads[dependency]?.seq ?? 0) {
                     holdBack = true  // depends on events of this page that were not stored
                 } else if (heads[dependency]?.seq ?? 0) < seq {

@@ -18,9 +18,9 @@ public struct SyncSession: Sendable {
         case fetchHeads
         /// Ask the peer for a page of what we lack.
         case pull(PullRequest)
-        /// Send the peer a page of what it lacks (it holds `peerHeads`), leaving out `exclude`,
-        /// with the proofs of forks it has not frozen.
-        case push(peerHeads: VersionVector, exclude: Set<ReplicaID>)
+        /// Send the peer a page of what it lacks (it holds `peerHeads`), with the proofs of
+        /// forks it has not frozen.
+        case push(peerHeads: VersionVector)
         /// Finished; the report says whether both sides now hold the same.
         case done(SyncReport)
         /// The driver fed an input this state cannot take: a bug, reported, never hidden.
@@ -54,8 +54,10 @@ public struct SyncSession: Sendable {
     private var local: VersionVector
     private var peer = VersionVector()
     public private(set) var report = SyncReport()
-    /// Origins not to exchange: frozen locally, or found forked during this sync.
-    public private(set) var excluded: Set<ReplicaID>
+    /// Origins known forked (frozen locally, or found during this sync): reported, and their
+    /// histories are exchanged only where one side's is a prefix of the other's (the planners
+    /// decide that), so they do not count against "holding the target".
+    public private(set) var forked: Set<ReplicaID>
     /// Forked origins whose checkpoints have not been sent yet: the next pull carries them.
     private var needsAgreement: Set<ReplicaID> = []
     private var askedAgreement: Set<ReplicaID> = []
@@ -64,7 +66,7 @@ public struct SyncSession: Sendable {
 
     public init(local: VersionVector, frozen: Set<ReplicaID> = []) {
         self.local = local
-        self.excluded = frozen
+        self.forked = frozen
     }
 
     /// The first action.
@@ -137,16 +139,16 @@ public struct SyncSession: Sendable {
         }
     }
 
-    /// True when `vv` (default: the local log) holds at least `target` for every origin not excluded.
+    /// True when `vv` (default: the local log) holds at least `target` for every origin.
     func holds(_ target: VersionVector, in vv: VersionVector? = nil) -> Bool {
         let have = vv ?? local
-        return target.heads.allSatisfy { origin, head in excluded.contains(origin) || (have[origin]?.seq ?? 0) >= head.seq }
+        return target.heads.allSatisfy { origin, head in (have[origin]?.seq ?? 0) >= head.seq }
     }
 
     private mutating func found(_ proof: ForkProof, frozenHere: Bool) {
         let origin = proof.origin
         if frozenHere { report.frozenHere[origin] = proof } else { report.frozenThere[origin] = proof }
-        excluded.insert(origin)
+        forked.insert(origin)
         if proof.agreedSeq == nil, frozenHere, !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
     }
 
@@ -157,7 +159,7 @@ public struct SyncSession: Sendable {
     }
 
     private mutating func pullRequest() -> Action {
-        var request = PullRequest(have: local, exclude: excluded)
+        var request = PullRequest(have: local)
         request.checkpointOrigins = needsAgreement
         askedAgreement.formUnion(needsAgreement)
         needsAgreement = []
@@ -172,7 +174,7 @@ public struct SyncSession: Sendable {
     private mutating func nextPush(target: VersionVector) -> Action {
         if holds(target, in: peer) { return finish() }
         state = .pushing(target: target)
-        return .push(peerHeads: peer, exclude: excluded)
+        return .push(peerHeads: peer)
     }
 
     private mutating func finish() -> Action {
