@@ -63,6 +63,8 @@ public struct SyncSession: Sendable {
     private var askedAgreement: Set<ReplicaID> = []
     private var idleRounds = 0
     private var rounds = 0
+    /// Forks the peer knows of (frozen there, or whose proofs a push carried).
+    private var peerKnows: Set<ReplicaID> = []
 
     public init(local: VersionVector, frozen: Set<ReplicaID> = []) {
         self.local = local
@@ -92,6 +94,7 @@ public struct SyncSession: Sendable {
             peer = heads
             report.peerHeads = heads
             report.peerFrozen = frozen
+            peerKnows = frozen
             return nextPull(target: heads)
 
         case (.pulling(let target), .pulled(let outcome)):
@@ -147,7 +150,7 @@ public struct SyncSession: Sendable {
 
     private mutating func found(_ proof: ForkProof, frozenHere: Bool) {
         let origin = proof.origin
-        if frozenHere { report.frozenHere[origin] = proof } else { report.frozenThere[origin] = proof }
+        if frozenHere { report.frozenHere[origin] = proof } else { report.frozenThere[origin] = proof; peerKnows.insert(origin) }
         forked.insert(origin)
         if proof.agreedSeq == nil, frozenHere, !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
     }
@@ -172,8 +175,10 @@ public struct SyncSession: Sendable {
     }
 
     private mutating func nextPush(target: VersionVector) -> Action {
-        if holds(target, in: peer) { return finish() }
+        // Done when the peer holds the target and knows every fork we proved.
+        if holds(target, in: peer) && forked.isSubset(of: peerKnows) { return finish() }
         state = .pushing(target: target)
+        peerKnows.formUnion(forked)  // the push carries their proofs
         return .push(peerHeads: peer)
     }
 
