@@ -73,7 +73,9 @@ struct SyncCommand: AsyncParsableCommand {
             says what stayed behind and why: a replica frozen because it signed two histories \
             (with the proof checked; see `daftar forks`), events held back because they depend \
             on a frozen history, a peer that stopped making progress. The exit status is 1 when \
-            anything this store holds did not reach the peer, or a fork was found.
+            anything this store holds did not reach the peer, the sync stopped early, or a fork \
+            left the two sides with different histories. If this store's own replica is the one \
+            forked, the report says so and what to do (`daftar rekey`).
             """)
 
     @ParentCommand var daftar: Daftar
@@ -139,6 +141,9 @@ struct SyncSummary: Encodable {
         var frozenHere: Bool
         var frozenThere: Bool
         var isThisReplica: Bool
+        /// True when the two sides hold different histories of this replica (else they agree on
+        /// the one they hold, and only the proof was new).
+        var diverged: Bool
     }
 
     struct Ignored: Encodable {
@@ -167,7 +172,7 @@ struct SyncSummary: Encodable {
     var notReceived: [String: Int64]
     var stopped: String?
 
-    var failed: Bool { !notDelivered.isEmpty || stopped != nil || !forks.isEmpty }
+    var failed: Bool { !notDelivered.isEmpty || stopped != nil || forks.contains(where: \.diverged) }
 
     init(report: SyncReport, store: Store, peer: String, before: Counts) throws {
         let after = try Counts(store)
@@ -189,7 +194,8 @@ struct SyncSummary: Encodable {
             let proof = report.frozenHere[origin] ?? report.frozenThere[origin]!
             return Fork(
                 origin: origin.rawValue, seq: proof.seq, agreed: proof.agreedSeq, frozenHere: report.frozenHere[origin] != nil,
-                frozenThere: report.frozenThere[origin] != nil, isThisReplica: origin.rawValue == own)
+                frozenThere: report.frozenThere[origin] != nil, isThisReplica: origin.rawValue == own,
+                diverged: report.localHeads[origin] != report.peerHeads[origin])
         }
         ignoredForkClaims = report.ignoredClaims.map { Ignored(origin: $0.origin?.rawValue, reason: $0.reason) }
         heldBackHere = report.heldBackHere
@@ -212,8 +218,10 @@ struct SyncSummary: Encodable {
             Swift.print("brought in: \(broughtIn.articles) new article\(broughtIn.articles == 1 ? "" : "s"), \(broughtIn.annotations) new annotation\(broughtIn.annotations == 1 ? "" : "s"), \(broughtIn.conflicts) new conflict\(broughtIn.conflicts == 1 ? "" : "s")")
         }
         for fork in forks {
-            if fork.isThisReplica {
-                Terminal.error("this store's own replica \(fork.origin) signed two different events at seq \(fork.seq) (was it restored from a backup and written to again?); peers have frozen it. Run `daftar rekey` to continue under a new identity — your work on this side is re-issued, nothing is lost")
+            if fork.isThisReplica && fork.diverged {
+                Terminal.error("this store's own replica \(fork.origin) signed two different events at seq \(fork.seq) — was it restored from an old backup and written to again? Its history here is not the one the peer holds, so your new work cannot reach it. Run `daftar rekey`: a new identity that re-issues your work from this history; nothing is lost")
+            } else if fork.isThisReplica {
+                Terminal.error("another copy of this store (restored from a backup?) signed a different history as replica \(fork.origin) after seq \(fork.seq - 1); this store holds the history the peer holds, so nothing is needed here — but stop writing from that copy, or run `daftar rekey` there")
             } else {
                 Terminal.error("replica \(fork.origin) signed two different events at seq \(fork.seq) (proof checked): frozen at seq \(fork.agreed.map(String.init) ?? "?") \(fork.frozenHere && fork.frozenThere ? "on both sides" : fork.frozenHere ? "here" : "at the peer"); see `daftar forks`")
             }
