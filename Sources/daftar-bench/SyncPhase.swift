@@ -49,6 +49,21 @@ extension Phase {
         }
         let clientRSS = Self.peakRSS()
 
+        // The same content by bundle file: written from the server's store, applied to an empty one.
+        let served = try Store.open(at: storePath, forWriting: false)
+        let bundlePath = dir + "/sync.daftar-bundle"
+        var written: BundleWriter.Summary? = nil
+        let bundleWriteTime = try await Self.seconds {
+            written = try await BundleWriter.create(from: served, since: VersionVector(), to: bundlePath, now: 0)
+        }
+        let receiver = try Store.open(at: dir + "/bundle-client.sqlite")
+        var applied = 0
+        let bundleApplyTime = try await Self.seconds { applied = try await BundleFile.read(bundlePath).apply(to: receiver).stored }
+        guard try receiver.digest() == served.digest() else {
+            throw DaftarError(.badInput, "after applying the bundle the receiver's digest differs from the server's")
+        }
+        let bundleBytes = Double(written?.bytes ?? 0)
+
         server.terminate()
         let rest = String(decoding: output.readDataToEndOfFile(), as: UTF8.self)
         server.waitUntilExit()
@@ -60,6 +75,10 @@ extension Phase {
             Figure("sync", size, "no_change_bytes", Double(again.totalBytes), "bytes"),
             Figure("sync", size, "no_change_ms", againTime * 1000, "ms"),
             Figure("sync", size, "client_peak_rss", clientRSS, "MiB"),
+            Figure("sync", size, "bundle_bytes_per_event", bundleBytes / events, "bytes"),
+            Figure("sync", size, "bundle_bytes_ratio_to_http", bundleBytes / Double(initial.totalBytes), "x"),
+            Figure("sync", size, "bundle_write_events_per_s", events / bundleWriteTime, "events/s"),
+            Figure("sync", size, "bundle_apply_events_per_s", Double(applied) / bundleApplyTime, "events/s"),
         ] + rest.split(separator: "\n").compactMap { Figure(jsonLine: String($0)) }
     }
 
