@@ -202,10 +202,7 @@ extension Daftar.Bundle {
             let applied = try await contents.apply(to: store) { stored in Terminal.progress("bundle: \(stored) events stored") }
             Terminal.clearProgress()
             if let creator = contents.header.creator { try store.recordKnownHeads(contents.header.brings, of: creator) }
-            let after = try SyncSummary.Counts(store)
-            let broughtIn = SyncSummary.Counts(
-                articles: max(0, after.articles - before.articles), annotations: max(0, after.annotations - before.annotations),
-                conflicts: max(0, after.conflicts - before.conflicts))
+            let broughtIn = try SyncSummary.Counts.broughtIn(store, since: before)
             if json {
                 try Terminal.printJSON(Output(
                     file: file, creator: contents.header.creator?.rawValue, storedEvents: applied.stored, heldBack: applied.heldBack,
@@ -214,7 +211,7 @@ extension Daftar.Bundle {
             } else {
                 print(applied.stored == 0 ? "nothing new in \(file): this store already holds all of it" : "applied \(applied.stored) new events from \(file)")
                 if applied.stored > 0 {
-                    print("brought in: \(broughtIn.articles) new articles, \(broughtIn.annotations) new annotations, \(broughtIn.conflicts) new conflicts")
+                    print("brought in: \(broughtIn.sentence)")
                 }
                 for proof in applied.forks {
                     Terminal.error("replica \(proof.origin) signed two different events at seq \(proof.seq) (proof checked): frozen; see `daftar forks`")
