@@ -136,7 +136,7 @@ extension Store {
 
     /// Changes an annotation's note and/or motivation.
     public func edit(annotation id: String, note: String?, motivation: String?) throws -> AnnotationView {
-        guard note != nil || motivation != nil else { throw DaftarError(.badInput, "nothing to change: give --note and/or --motivation") }
+        guard note != nil || motivation != nil else { throw DaftarError(.badInput, "nothing to change: give a note or a motivation") }
         if let motivation { try Self.checkMotivation(motivation) }
         _ = try annotation(id)  // it must exist: nothing is written otherwise
         var data: [String: JSONValue] = ["annotation": .string(id)]

@@ -144,7 +144,7 @@ extension Store {
         } catch let error as DatabaseError {
             if query.raw != nil {
                 let detail = (error.message ?? "").replacingOccurrences(of: "fts5: ", with: "")
-                throw DaftarError(.badQuery, "the --fts expression is not valid FTS5 syntax (\(detail)); see https://sqlite.org/fts5.html#full_text_query_syntax", cause: error)
+                throw DaftarError(.badQuery, "the raw FTS5 expression is not valid FTS5 syntax (\(detail)); see https://sqlite.org/fts5.html#full_text_query_syntax", cause: error)
             }
             throw DaftarError(.badQuery, "this query cannot be run; simplify it or report it as a bug", cause: error)
         }

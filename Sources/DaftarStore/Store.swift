@@ -46,11 +46,11 @@ public struct Store: Sendable {
             throw DaftarError(.badStore, "\(path) is a directory; give the path of a store file, e.g. \(path)/archive.sqlite")
         }
         if exists, !create, (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue == 0 {
-            throw DaftarError(.badStore, "\(path) is an empty file, not a Daftar store; choose another --store path")
+            throw DaftarError(.badStore, "\(path) is an empty file, not a Daftar store; choose another store path")
         }
         if !exists {
             guard create else {
-                throw DaftarError(.noStore, "no archive at \(path); run `daftar ingest FILES` to create one, or pass --store PATH")
+                throw DaftarError(.noStore, "no archive at \(path); ingesting files creates one")
             }
             let parent = (path as NSString).deletingLastPathComponent
             if !parent.isEmpty, !fm.fileExists(atPath: parent) {
@@ -70,7 +70,7 @@ public struct Store: Sendable {
             try writer.write { db in
                 let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
                 if !tables.isEmpty, !tables.contains("grdb_migrations") {
-                    throw DaftarError(.badStore, "\(path) is an SQLite database but not a Daftar store; choose another --store path")
+                    throw DaftarError(.badStore, "\(path) is an SQLite database but not a Daftar store; choose another store path")
                 }
                 if try Schema.migrator.hasBeenSuperseded(db) {
                     throw DaftarError(.newerSchema, "\(path) was written by a newer version of Daftar; upgrade daftar to open it")
@@ -80,7 +80,7 @@ public struct Store: Sendable {
         } catch let error as DaftarError {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw DaftarError(.badStore, "\(path) is not a Daftar store (not an SQLite database); choose another --store path", cause: error)
+            throw DaftarError(.badStore, "\(path) is not a Daftar store (not an SQLite database); choose another store path", cause: error)
         } catch let error as DatabaseError {
             throw DaftarError(.badStore, "cannot open the store at \(path): \(error.message ?? "\(error.resultCode)")", cause: error)
         }

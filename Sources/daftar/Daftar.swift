@@ -52,6 +52,8 @@ struct Daftar: AsyncParsableCommand {
         case .unreachable: return error.message + "; is `daftar serve` running there?"
         case .interrupted: return error.message + "; run the same command again to resume"
         case .equivocation: return error.message + "; see `daftar forks`"
+        case .noStore: return error.message + " (`daftar ingest FILES`), or pass --store PATH"
+        case .badStore: return error.message + " (--store PATH)"
         default: return error.message
         }
     }

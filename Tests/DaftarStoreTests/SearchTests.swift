@@ -121,7 +121,8 @@ struct SearchTests {
     func invalidRawFTSIsAClearError(_ text: String) throws {
         let error = #expect(throws: DaftarError.self) { try store.search(SearchQuery(fts: text)) }
         #expect(error?.code == .badQuery)
-        #expect(error?.message.contains("--fts") == true)
+        #expect(error?.message.contains("raw FTS5") == true)
+        #expect(error?.message.contains("--") == false, "the library names no command-line flags: \(String(describing: error))")
     }
 
     @Test func rawFTSWorks() throws {

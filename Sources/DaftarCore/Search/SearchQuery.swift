@@ -88,7 +88,7 @@ public struct SearchQuery: Sendable, Hashable {
     /// A raw FTS5 expression, passed as given (`daftar search --fts`).
     public init(fts expression: String) throws(DaftarError) {
         guard !expression.trimmingWhitespace.isEmpty else {
-            throw DaftarError(.badQuery, "the --fts expression is empty")
+            throw DaftarError(.badQuery, "the raw FTS5 expression is empty")
         }
         self.required = []
         self.excluded = []

@@ -31,13 +31,13 @@ public struct SourceFile: Sendable, Hashable {
         guard !isDirectory.boolValue else { throw DaftarError(.badInput, "\(path): is a directory") }
         let size = (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         if size > maxBytes {
-            throw DaftarError(.badInput, "\(path): \(Self.describe(bytes: size)) is over the \(Self.describe(bytes: maxBytes)) limit (--max-size raises it, up to \(Self.describe(bytes: Limits.maxArticleBytes)))")
+            throw DaftarError(.tooLarge, "\(path): \(Self.describe(bytes: size)) is over the \(Self.describe(bytes: maxBytes)) limit (it can be raised up to \(Self.describe(bytes: Limits.maxArticleBytes)))")
         }
         guard let data = fm.contents(atPath: path) else {
             throw DaftarError(.badInput, "\(path): cannot be read (check its permissions)")
         }
         guard data.count <= maxBytes else {
-            throw DaftarError(.badInput, "\(path): \(Self.describe(bytes: data.count)) is over the \(Self.describe(bytes: maxBytes)) limit")
+            throw DaftarError(.tooLarge, "\(path): \(Self.describe(bytes: data.count)) is over the \(Self.describe(bytes: maxBytes)) limit")
         }
         let (text, encoding) = try decode(Array(data), path: path)
         return SourceFile(path: path, name: (path as NSString).lastPathComponent, text: text, encoding: encoding)

@@ -91,7 +91,7 @@ struct Ingest: ParsableCommand {
                 pendingBytes += file.text.utf8.count
             } catch let error as DaftarError {
                 Terminal.clearProgress()
-                Terminal.error("skipped \(error.message)")
+                Terminal.error("skipped \(error.message)\(error.code == .tooLarge ? "; --max-size raises the limit" : "")")
                 report.failed += 1
                 report.files.append(FileReport(path: path, status: "failed", error: error.message))
             }

@@ -84,11 +84,20 @@ struct Search: ParsableCommand {
         var score: Double
     }
 
+    /// Runs `body`, naming the flag in a refused raw expression (the library names none).
+    func naming<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DaftarError where fts && error.code == .badQuery {
+            throw DaftarError(error.code, error.message + " (--fts)", cause: error)
+        }
+    }
+
     func run() throws {
         let text = words.joined(separator: " ")
-        let query = try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text)
+        let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text) }
         let filter = SearchFilter(since: since, until: until, fileGlob: file, tag: tag)
-        let hits = try daftar.openStore(forWriting: false).search(query, filter: filter, limit: limit)
+        let hits = try naming { try daftar.openStore(forWriting: false).search(query, filter: filter, limit: limit) }
         if json {
             func pairs(_ ranges: [Range<Int>]) -> [[Int]] { ranges.map { [$0.lowerBound, $0.upperBound] } }
             return try Terminal.printJSON(hits.map {
