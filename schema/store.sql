@@ -9,6 +9,8 @@ CREATE INDEX article_tags_by_tag ON article_tags(tag);
 
 CREATE INDEX articles_by_first ON articles(first_time, id);
 
+CREATE INDEX events_bare ON events(position) WHERE bare = 1;
+
 CREATE UNIQUE INDEX events_by_hash ON events(hash);
 
 CREATE TABLE annotation_events (
@@ -94,7 +96,7 @@ CREATE TABLE events (
     time INTEGER NOT NULL,
     is_seal INTEGER NOT NULL CHECK (is_seal IN (0, 1)),
     body BLOB NOT NULL,
-    arrived INTEGER NOT NULL,
+    arrived INTEGER NOT NULL, bare INTEGER NOT NULL DEFAULT 0 CHECK (bare IN (0, 1)),
     UNIQUE (origin, seq)
 );
 
@@ -157,6 +159,12 @@ BEGIN
 END;
 
 CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+WHEN NOT (
+    NEW.position = OLD.position AND NEW.origin = OLD.origin AND NEW.seq = OLD.seq AND NEW.hash = OLD.hash
+    AND NEW.prev IS OLD.prev AND NEW.type = OLD.type AND NEW.time = OLD.time AND NEW.is_seal = OLD.is_seal
+    AND NEW.arrived = OLD.arrived AND OLD.bare = 1 AND NEW.bare = 0
+    AND json_type(CAST(NEW.body AS TEXT), '$.data') = 'object'
+)
 BEGIN
     SELECT RAISE(ABORT, 'events are append-only: UPDATE refused');
 END;

@@ -214,5 +214,23 @@ public enum Schema {
             updated INTEGER NOT NULL
         ) WITHOUT ROWID;
         ALTER TABLE peers ADD COLUMN replica TEXT;
+
+        -- Append-only, with one exception: a copy stored without its payload (accepted by an
+        -- earlier version from a peer that stripped it; `bare`) may take the full event, same
+        -- hash, when a peer offers it; the payload's dataHash, checked before, proves it.
+        DROP TRIGGER events_refuse_update;
+        ALTER TABLE events ADD COLUMN bare INTEGER NOT NULL DEFAULT 0 CHECK (bare IN (0, 1));
+        UPDATE events SET bare = 1 WHERE json_type(CAST(body AS TEXT), '$.data') IS NULL;
+        CREATE INDEX events_bare ON events(position) WHERE bare = 1;
+        CREATE TRIGGER events_refuse_update BEFORE UPDATE ON events
+        WHEN NOT (
+            NEW.position = OLD.position AND NEW.origin = OLD.origin AND NEW.seq = OLD.seq AND NEW.hash = OLD.hash
+            AND NEW.prev IS OLD.prev AND NEW.type = OLD.type AND NEW.time = OLD.time AND NEW.is_seal = OLD.is_seal
+            AND NEW.arrived = OLD.arrived AND OLD.bare = 1 AND NEW.bare = 0
+            AND json_type(CAST(NEW.body AS TEXT), '$.data') = 'object'
+        )
+        BEGIN
+            SELECT RAISE(ABORT, 'events are append-only: UPDATE refused');
+        END;
         """
 }

@@ -35,8 +35,8 @@ extension Store {
     /// and projects them. The caller has verified them.
     func append(_ events: [Event], _ db: Database) throws {
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO events(origin, seq, hash, prev, type, time, is_seal, body, arrived)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO events(origin, seq, hash, prev, type, time, is_seal, body, arrived, bare)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let arrived = now()
         var position: Int64 = 0
@@ -47,7 +47,7 @@ extension Store {
             }
             try insert.execute(arguments: [
                 event.origin.rawValue, event.seq, event.hash, event.prev, event.type, event.time,
-                event.isSeal, Data(bytes), arrived,
+                event.isSeal, Data(bytes), arrived, event.data == nil,
             ])
             position = db.lastInsertedRowID
             try Projector.apply(event, db)

@@ -71,6 +71,23 @@ extension Store: EventLog {
         }
     }
 
+    /// Events held without their payload, oldest first.
+    public func payloadless(limit: Int) throws -> [Dot] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT origin, seq FROM events WHERE bare = 1 ORDER BY position LIMIT ?",
+                arguments: [limit]
+            ).map { Dot(origin: ReplicaID(rawValue: $0[0]), seq: $0[1]) }
+        }
+    }
+
+    /// Among `dots`, those whose held event has no `data`.
+    static func redacted(among dots: [Dot], _ db: Database) throws -> Set<Dot> {
+        let bare = try db.cachedStatement(
+            sql: "SELECT bare FROM events WHERE origin = ? AND seq = ?")
+        return Set(try dots.filter { try Bool.fetchOne(bare, arguments: [$0.origin.rawValue, $0.seq]) == true })
+    }
+
     static func hashes(at dots: [Dot], _ db: Database) throws -> [Dot: String] {
         let hashAt = try db.cachedStatement(sql: "SELECT hash FROM events WHERE origin = ? AND seq = ?")
         var out: [Dot: String] = [:]
@@ -117,9 +134,10 @@ extension Store: EventLog {
     func receive(_ page: VerifiedPage, freezeForks: Bool) throws -> ReceiveResult {
         try writer.write { db in
             let heads = try Self.versionVector(db)
+            let dots = HeldState.dotsToLookUp(for: page, heads: heads)
             let held = HeldState(
                 heads: heads, frozenAt: try Self.frozen(db).mapValues(\.agreed),
-                hashes: try Self.hashes(at: HeldState.dotsToLookUp(for: page, heads: heads), db))
+                hashes: try Self.hashes(at: dots, db), redacted: try Self.redacted(among: dots, db))
             let plan = try ReceivePlanner.plan(page, held: held)
             if !plan.contradictions.isEmpty, !freezeForks {
                 let names = plan.contradictions.map { "\($0.origin):\($0.seq)" }.joined(separator: ", ")
@@ -131,8 +149,15 @@ extension Store: EventLog {
                 let proof = ForkProof(origin: contradiction.origin, seq: contradiction.seq, ours, contradiction.theirs)
                 if try Self.freeze(proof, agreed: contradiction.agreed ?? 0, db, now()) { proofs.append(proof) }
             }
+            for event in plan.restore {
+                try db.execute(
+                    sql: "UPDATE events SET body = ?, bare = 0 WHERE origin = ? AND seq = ? AND hash = ?",
+                    arguments: [Data(event.canonicalBytes), event.origin.rawValue, event.seq, event.hash])
+                try Projector.apply(event, db)  // projections do not depend on arrival order
+            }
             try append(plan.store, db)
-            return ReceiveResult(stored: plan.store.count, forks: proofs, heldBack: plan.heldBack.values.reduce(0, +))
+            return ReceiveResult(
+                stored: plan.store.count, forks: proofs, heldBack: plan.heldBack.values.reduce(0, +), restored: plan.restore.count)
         }
     }
 
@@ -142,6 +167,15 @@ extension Store: EventLog {
             let heads = try Self.versionVector(db)
             let hashes = try Self.hashes(at: PagePlanner.dotsToLookUp(for: request, heads: heads), db)
             var planner = PagePlanner(request: request, heads: heads, frozen: try Self.frozen(db), hashes: hashes)
+            var whole: [Event] = []
+            for dot in planner.payloadlessWanted {
+                if let body = try Data.fetchOne(
+                    db, sql: "SELECT body FROM events WHERE origin = ? AND seq = ?", arguments: [dot.origin.rawValue, dot.seq])
+                {
+                    whole.append(try Event(bytes: body))
+                }
+            }
+            planner.offerPayloads(whole)
             for start in planner.evidenceStarts {
                 let chain = try Self.chainToSeal(start.origin, from: start.seq, db)
                 planner.offerEvidence(chain.map(\.0), sizes: chain.map(\.1))

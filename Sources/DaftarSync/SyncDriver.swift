@@ -7,7 +7,9 @@ public enum SyncDriver {
     public static func run(
         log: some EventLog, transport: some SyncTransport, progress: (@Sendable (SyncReport) -> Void)? = nil
     ) async throws -> SyncReport {
-        var session = SyncSession(local: try await log.heads(), frozen: Set(try await log.frozen().keys))
+        var session = SyncSession(
+            local: try await log.heads(), frozen: Set(try await log.frozen().keys),
+            payloadless: !(try await log.payloadless(limit: 1)).isEmpty)
         var action = session.start()
         var headsBytes = 0
         var peerFrozen: Set<ReplicaID> = []
@@ -23,6 +25,7 @@ public enum SyncDriver {
             case .pull(var request):
                 request.frozenAt = try await log.frozen().mapValues(\.agreed)
                 request.checkpoints = try await log.checkpoints(for: request.checkpointOrigins)
+                request.payloadless = try await log.payloadless(limit: PullRequest.maxPayloadless)
                 let (page, size) = try await transport.pull(request)
                 let verified: VerifiedPage
                 do {
@@ -34,9 +37,11 @@ public enum SyncDriver {
                 // depending on the other history are held back.
                 let claims = try await log.consider(page.forkClaims)
                 let result = try await log.receive(verified)
-                action = session.handle(.pulled(PullOutcome(
+                var outcome = PullOutcome(
                     stored: result.stored, heldBack: result.heldBack, bytes: size, more: page.more,
-                    forks: claims.frozen + result.forks, ignored: claims.ignored, local: try await log.heads())))
+                    forks: claims.frozen + result.forks, ignored: claims.ignored, local: try await log.heads())
+                outcome.restored = result.restored
+                action = session.handle(.pulled(outcome))
 
             case .push(let peerHeads):
                 // What the peer froze it holds proofs of: no evidence, no proofs for those.

@@ -94,6 +94,26 @@ struct SyncHostileTests {
         #expect(try downstream.articles().count == a.articles().count)
     }
 
+    @Test("A copy held without its payload takes the full event when a peer offers it", arguments: TransportKind.allCases)
+    func payloadlessCopyIsRestored(kind: TransportKind) async throws {
+        let fixture = try SyncFixture()
+        let (a, _) = try await Self.synced(fixture)
+        // As an earlier version stored what a stripping relay pushed.
+        let old = try fixture.open("old")
+        let stripped = try a.allEvents().map { $0.type == "article.ingested" ? $0.withoutData : $0 }
+        try await old.writer.write { db in try old.append(stripped, db) }
+        #expect(try old.articles().count < (try a.articles().count))
+        #expect(try old.payloadless(limit: 100).count == stripped.filter { $0.data == nil }.count)
+        try await withPeer(kind, serving: a) { peer in
+            let report = try await SyncDriver.run(log: old, transport: peer)
+            #expect(report.restoredEvents == stripped.filter { $0.data == nil }.count, "\(report.summary)")
+            #expect(report.inSync)
+        }
+        #expect(try old.payloadless(limit: 100).isEmpty)
+        #expect(try old.digest() == a.digest())
+        _ = try old.verify()
+    }
+
     @Test("A page cut in the middle is refused whole", arguments: TransportKind.allCases)
     func cutPageIsRefused(kind: TransportKind) async throws {
         let fixture = try SyncFixture()

@@ -19,6 +19,9 @@ public protocol EventLog: Sendable {
     func freeze(_ proof: ForkProof) async throws -> Bool
     /// Hashes of an origin's chain at its head, then 1, 2, 4 … seqs back, and at seq 1.
     func checkpoints(for origins: Set<ReplicaID>) async throws -> [ReplicaID: [ChainHead]]
+    /// Events held without their payload (accepted by an earlier version from a peer that
+    /// stripped them), to ask peers for; at most `limit`.
+    func payloadless(limit: Int) async throws -> [Dot]
 }
 
 /// What storing a received page did.
@@ -29,9 +32,11 @@ public struct ReceiveResult: Sendable, Hashable {
     public var forks: [ForkProof]
     /// Events not stored because they depend on a frozen history, or belong to a frozen origin.
     public var heldBack: Int
+    /// Copies held without their payload that took the full event.
+    public var restored: Int
 
-    public init(stored: Int, forks: [ForkProof] = [], heldBack: Int = 0) {
-        (self.stored, self.forks, self.heldBack) = (stored, forks, heldBack)
+    public init(stored: Int, forks: [ForkProof] = [], heldBack: Int = 0, restored: Int = 0) {
+        (self.stored, self.forks, self.heldBack, self.restored) = (stored, forks, heldBack, restored)
     }
 
     /// The origins frozen by this page.

@@ -29,6 +29,8 @@ public struct PagePlanner: Sendable {
     /// earliest of these.
     public private(set) var startDots: [Dot] = []
     private let proofs: [ForkProof]
+    /// Whole events for dots the requester holds without payload.
+    private var payloads: [Event] = []
     private var builder: PageBuilder
     private var sent: VectorClock
     private var blocked: Set<ReplicaID>
@@ -84,6 +86,15 @@ public struct PagePlanner: Sendable {
         return dots
     }
 
+    /// The dots the requester holds without payload: the adapter offers those it holds whole.
+    public var payloadlessWanted: [Dot] { request.payloadless }
+
+    /// Whole events for the requester's payloadless copies (they need no seal: the requester
+    /// holds them already, and their dataHash proves the payload).
+    public mutating func offerPayloads(_ events: [Event]) {
+        payloads += events.filter { $0.data != nil }.prefix(PullRequest.maxPayloadless - payloads.count)
+    }
+
     /// A contradicted origin's chain from its evidence start up to a seal, from this log.
     public mutating func offerEvidence(_ chain: [Event], sizes: [Int]) {
         for (event, size) in zip(chain, sizes) where !builder.isFull { builder.offer(event, size: size) }
@@ -114,7 +125,7 @@ public struct PagePlanner: Sendable {
 
     /// The page: what was offered up to the last point where every origin ended on a seal.
     public func page() -> Page {
-        Page(events: builder.events, heads: heads, more: more, forks: proofs)
+        Page(events: payloads + builder.events, heads: heads, more: more, forks: proofs)
     }
 }
 

@@ -16,6 +16,12 @@ public struct PullRequest: Sendable, Hashable {
     public var frozenAt: [ReplicaID: Int64] = [:]
     /// Origins the driver should send checkpoints for (not sent itself).
     public var checkpointOrigins: Set<ReplicaID> = []
+    /// Events the requester holds without their payload (from a peer that stripped them):
+    /// the sender includes those it holds whole, and the requester takes them.
+    public var payloadless: [Dot] = []
+
+    /// Most payloadless dots asked for in one request.
+    public static let maxPayloadless = 256
 
     /// Most checkpoints read per origin: 1, 2, 4 … back covers 2^80 seqs.
     static let maxCheckpoints = 80
@@ -35,6 +41,9 @@ public struct PullRequest: Sendable, Hashable {
                 (origin.rawValue, JSONValue.array(heads.map { ["seq": .int($0.seq), "hash": .string($0.hash)] }))
             }))
         }
+        if !payloadless.isEmpty {
+            object["payloadless"] = .array(payloadless.map { ["origin": .string($0.origin.rawValue), "seq": .int($0.seq)] })
+        }
         if !frozenAt.isEmpty {
             object["frozenAt"] = .object(Dictionary(uniqueKeysWithValues: frozenAt.map { ($0.key.rawValue, JSONValue.int($0.value)) }))
         }
@@ -52,6 +61,10 @@ public struct PullRequest: Sendable, Hashable {
         }
         for (origin, seq) in json["frozenAt"]?.objectValue ?? [:] where ReplicaID.isWellFormed(origin) {
             if let seq = seq.intValue, seq >= 0 { frozenAt[ReplicaID(rawValue: origin)] = seq }
+        }
+        payloadless = (json["payloadless"]?.arrayValue ?? []).prefix(Self.maxPayloadless).compactMap { item in
+            guard let origin = item["origin"]?.stringValue, ReplicaID.isWellFormed(origin), let seq = item["seq"]?.intValue, seq >= 1 else { return nil }
+            return Dot(origin: ReplicaID(rawValue: origin), seq: seq)
         }
         maxBytes = min(Int(json["maxBytes"]?.intValue ?? Int64(SyncLimits.pageBytes)), SyncLimits.pageBytes)
         guard maxBytes > 0 else { throw DaftarError(.protocolMismatch, "malformed pull request: maxBytes must be positive") }

@@ -67,7 +67,11 @@ public enum ReceivePlanner {
             let origin = event.origin
             if let head = heads[origin], event.seq <= head.seq {
                 // A dot we hold: the same event (re-sent), or a contradiction.
-                guard let ours = held.hashes[event.dot], ours != event.hash else { continue }  // re-sent
+                guard let ours = held.hashes[event.dot], ours != event.hash else {
+                    // Re-sent; or the full event for a copy held without its payload.
+                    if held.redacted.contains(event.dot), held.hashes[event.dot] == event.hash { plan.restore.append(event) }
+                    continue
+                }
                 // Already proven, unless this narrows down where the histories part.
                 let agreedHere: Int64? =
                     event.seq == 1 ? 0 : (held.hashes[Dot(origin: origin, seq: event.seq - 1)] == event.prev ? event.seq - 1 : nil)
@@ -195,9 +199,11 @@ public struct HeldState: Sendable {
     /// The log's hashes at the page's dots it holds, and at the dot before each origin's first
     /// one (to tell where a contradicting chain parts from ours).
     public var hashes: [Dot: String]
+    /// Of those dots, the ones whose event the log holds without its `data`.
+    public var redacted: Set<Dot>
 
-    public init(heads: VersionVector, frozenAt: [ReplicaID: Int64], hashes: [Dot: String]) {
-        (self.heads, self.frozenAt, self.hashes) = (heads, frozenAt, hashes)
+    public init(heads: VersionVector, frozenAt: [ReplicaID: Int64], hashes: [Dot: String], redacted: Set<Dot> = []) {
+        (self.heads, self.frozenAt, self.hashes, self.redacted) = (heads, frozenAt, hashes, redacted)
     }
 
     /// The dots a log must look up for `page`: those at or below its head, and the one before.
@@ -230,5 +236,7 @@ public struct ReceivePlan: Sendable {
     public var contradictions: [Contradiction] = []
     /// Events not stored because they depend on a frozen history, by origin.
     public var heldBack: [ReplicaID: Int] = [:]
+    /// Full events (payload verified against their dataHash) for copies the log holds without it.
+    public var restore: [Event] = []
     public init() {}
 }

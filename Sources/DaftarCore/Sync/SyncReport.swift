@@ -1,6 +1,8 @@
 /// What a sync did, and whether both sides now hold the same (DESIGN §5: an honest report).
 public struct SyncReport: Sendable, Hashable {
     public var pulledEvents = 0
+    /// Events this log held without payload that took the full event from the peer.
+    public var restoredEvents = 0
     public var pulledBytes = 0
     public var pushedEvents = 0
     public var pushedBytes = 0

@@ -66,9 +66,14 @@ public struct SyncSession: Sendable {
     /// Forks the peer knows of (frozen there, or whose proofs a push carried).
     private var peerKnows: Set<ReplicaID> = []
 
-    public init(local: VersionVector, frozen: Set<ReplicaID> = []) {
+    /// Whether to pull once even when holding the peer's heads: the local log holds events
+    /// without their payload, which the peer may send whole.
+    private var wantsPayloads: Bool
+
+    public init(local: VersionVector, frozen: Set<ReplicaID> = [], payloadless: Bool = false) {
         self.local = local
         self.forked = frozen
+        self.wantsPayloads = payloadless
     }
 
     /// The first action.
@@ -99,6 +104,7 @@ public struct SyncSession: Sendable {
 
         case (.pulling(let target), .pulled(let outcome)):
             report.pulledEvents += outcome.stored
+            report.restoredEvents += outcome.restored
             report.pulledBytes += outcome.bytes
             report.heldBackHere += outcome.heldBack
             report.pages += 1
@@ -108,7 +114,7 @@ public struct SyncSession: Sendable {
             // Newly found forks whose agreed seq is unknown: ask once more with checkpoints,
             // so that the peer can show where the histories part.
             if !needsAgreement.isEmpty { return pullRequest() }
-            let progressed = outcome.stored > 0 || !outcome.forks.isEmpty
+            let progressed = outcome.stored > 0 || outcome.restored > 0 || !outcome.forks.isEmpty
             idleRounds = progressed ? 0 : idleRounds + 1
             if holds(target) || !outcome.more { return startPush() }
             if idleRounds >= Self.maxIdleRounds {
@@ -156,7 +162,8 @@ public struct SyncSession: Sendable {
     }
 
     private mutating func nextPull(target: VersionVector) -> Action {
-        if holds(target) && needsAgreement.isEmpty { return startPush() }
+        if holds(target) && needsAgreement.isEmpty && !wantsPayloads { return startPush() }
+        wantsPayloads = false
         state = .pulling(target: target)
         return pullRequest()
     }
@@ -197,6 +204,8 @@ public struct SyncSession: Sendable {
 /// What storing a pulled page did, as the driver reports it.
 public struct PullOutcome: Sendable {
     public var stored: Int
+    /// Payloadless copies that took the full event.
+    public var restored = 0
     public var heldBack: Int
     /// Page bytes on the wire.
     public var bytes: Int

@@ -22,6 +22,7 @@ struct LyingLog: EventLog {
     func frozen() async throws -> [ReplicaID: FrozenOrigin] { try base.frozen() }
     func checkpoints(for origins: Set<ReplicaID>) async throws -> [ReplicaID: [ChainHead]] { try base.checkpoints(for: origins) }
     func freeze(_ proof: ForkProof) async throws -> Bool { try base.freeze(proof) }
+    func payloadless(limit: Int) async throws -> [Dot] { try base.payloadless(limit: limit) }
 
     func page(for request: PullRequest) async throws -> Page {
         var page = try base.page(for: request)

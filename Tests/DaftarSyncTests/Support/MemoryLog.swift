@@ -17,6 +17,8 @@ final class MemoryLog: EventLog {
     func heads() async throws -> VersionVector { state.withLock { $0.heads } }
     func frozen() async throws -> [ReplicaID: FrozenOrigin] { state.withLock { $0.frozen } }
     var count: Int { state.withLock { $0.events.count } }
+    /// It refuses payloadless events, so it never holds one.
+    func payloadless(limit: Int) async throws -> [Dot] { [] }
 
     func checkpoints(for origins: Set<ReplicaID>) async throws -> [ReplicaID: [ChainHead]] {
         state.withLock { state in
