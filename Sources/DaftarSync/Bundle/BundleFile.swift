@@ -2,67 +2,74 @@ import Crypto
 import DaftarCore
 import Foundation
 
-/// A bundle file read and checked whole — header, every page's structure, hashes and seals, and
-/// the SHA-256 over the pages — before anything of it is applied, so a truncated or tampered
-/// file changes nothing (``BundleWriter`` describes the format).
+/// A bundle file (``BundleWriter`` describes the format), checked whole before anything of it
+/// is applied: its header, its trailer, and the SHA-256 over its pages — so a truncated or
+/// altered file changes nothing. Pages are then read one at a time, never the whole file.
 public struct BundleFile: Sendable {
     public let path: String
     public let header: BundleHeader
-    /// Each page's events, checked by ``DaftarCore/ReceivePlanner/verify(_:)``, and its fork claims.
-    public let pages: [(events: VerifiedPage, claims: [ForkClaim])]
+    public let pageCount: Int
     public let bytes: Int
 
-    /// Events in the bundle.
-    public var eventCount: Int { pages.reduce(0) { $0 + $1.events.events.count } }
-
-    /// Reads and checks `path`. Throws naming the first bad page.
+    /// Opens `path` and checks its integrity. Throws saying what is wrong.
     public static func read(_ path: String) throws -> BundleFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw DaftarError(.badInput, "cannot read bundle \(path)")
-        }
-        let bytes = [UInt8](data)
-        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        // A complete file ends with a newline after its trailer.
-        guard lines.count >= 3, lines.last?.isEmpty == true else {
-            throw DaftarError(.badInput, "bundle \(path) is truncated (it does not end with its trailer); ask for it again")
-        }
-        lines.removeLast()
+        guard let reader = LineReader(path: path) else { throw DaftarError(.badInput, "cannot read bundle \(path)") }
+        guard let first = try reader.next() else { throw DaftarError(.badInput, "\(path) is empty, not a Daftar bundle") }
         let header: BundleHeader
         do {
-            header = try BundleHeader(json: try JSONValue.parse(lines[0]))
+            header = try BundleHeader(json: try JSONValue.parse(first.line))
         } catch let error as DaftarError {
             throw DaftarError(error.code, "\(path): \(error.message)")
         } catch {
             throw DaftarError(.badInput, "\(path) is not a Daftar bundle (its first line is not JSON)")
         }
-        guard let trailer = try? JSONValue.parse(lines[lines.count - 1]), let count = trailer["pages"]?.intValue,
-            let expected = trailer["sha256"]?.stringValue
-        else {
-            throw DaftarError(.badInput, "bundle \(path) is truncated or damaged: its last line is not a trailer; ask for it again")
-        }
-        let pageLines = lines[1..<(lines.count - 1)]
-        guard pageLines.count == count else {
-            throw DaftarError(.badInput, "bundle \(path) is damaged: its trailer counts \(count) pages, the file holds \(pageLines.count); ask for it again")
-        }
         var hasher = SHA256()
-        for line in pageLines {
-            hasher.update(data: Array(line) + [UInt8(ascii: "\n")])
+        var previous: LineReader.Line? = nil
+        var count = 0
+        while let line = try reader.next() {
+            if let page = previous {
+                hasher.update(data: page.line + [UInt8(ascii: "\n")])
+                count += 1
+                guard page.terminated else { break }
+            }
+            previous = line
+        }
+        guard let last = previous, last.terminated, let trailer = try? JSONValue.parse(last.line),
+            let expectedCount = trailer["pages"]?.intValue, let expected = trailer["sha256"]?.stringValue
+        else {
+            throw DaftarError(.badInput, "bundle \(path) is truncated (it does not end with its trailer); nothing was applied — ask for it again")
+        }
+        guard count == expectedCount else {
+            throw DaftarError(.badInput, "bundle \(path) is damaged: its trailer counts \(expectedCount) pages, the file holds \(count); nothing was applied")
         }
         guard ByteEncoding.hex(hasher.finalize()) == expected else {
             throw DaftarError(.badInput, "bundle \(path) is damaged or was altered: its SHA-256 does not match its trailer; nothing was applied")
         }
-        var pages: [(VerifiedPage, [ForkClaim])] = []
-        for (i, line) in pageLines.enumerated() {
-            do {
-                let page = try Page(json: try JSONValue.parse(line))
-                pages.append((try ReceivePlanner.verify(page.events), page.forkClaims))
-            } catch let error as DaftarError {
-                throw DaftarError(.invalidEvent, "bundle \(path), page \(i + 1) of \(count): \(error.message)", cause: error)
-            } catch {
-                throw DaftarError(.badInput, "bundle \(path), page \(i + 1) of \(count) is not valid JSON")
+        return BundleFile(path: path, header: header, pageCount: count, bytes: reader.bytesRead)
+    }
+
+    /// Calls `body` with each page in order, its events verified (hashes, chains, seals) and
+    /// its fork claims; throws naming the first bad page.
+    public func forEachPage(_ body: (Int, VerifiedPage, [ForkClaim]) async throws -> Void) async throws {
+        guard let reader = LineReader(path: path) else { throw DaftarError(.badInput, "cannot read bundle \(path)") }
+        _ = try reader.next()  // the header
+        for index in 0..<pageCount {
+            guard let line = try reader.next() else {
+                throw DaftarError(.badInput, "bundle \(path) changed while it was read; nothing more was applied")
             }
+            let verified: VerifiedPage
+            let claims: [ForkClaim]
+            do {
+                let page = try Page(json: try JSONValue.parse(line.line))
+                verified = try ReceivePlanner.verify(page.events)
+                claims = page.forkClaims
+            } catch let error as DaftarError {
+                throw DaftarError(.invalidEvent, "bundle \(path), page \(index + 1) of \(pageCount): \(error.message)", cause: error)
+            } catch {
+                throw DaftarError(.badInput, "bundle \(path), page \(index + 1) of \(pageCount) is not valid JSON")
+            }
+            try await body(index, verified, claims)
         }
-        return BundleFile(path: path, header: header, pages: pages, bytes: bytes.count)
     }
 
     /// What applying did.
@@ -74,7 +81,8 @@ public struct BundleFile: Sendable {
     }
 
     /// Applies the pages in order, each in one transaction of `log`'s; applying twice stores
-    /// nothing new. Refuses before storing anything when `log` lacks the prerequisites.
+    /// nothing new. Refuses before storing anything when `log` lacks the prerequisites; a page
+    /// refused later keeps the whole pages before it.
     public func apply(to log: some EventLog, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Applied {
         let missing = header.missing(from: try await log.heads())
         if !missing.isEmpty {
@@ -84,21 +92,65 @@ public struct BundleFile: Sendable {
                 "bundle \(path) starts after events this store does not hold: \(list); apply the bundles before it, or ask its creator for one made since this store's version vector")
         }
         var applied = Applied()
-        for (i, page) in pages.enumerated() {
+        try await forEachPage { index, page, claims in
             do {
-                let claims = try await log.consider(page.claims)
-                let result = try await log.receive(page.events)
+                let outcome = try await log.consider(claims)
+                let result = try await log.receive(page)
                 applied.stored += result.stored
                 applied.heldBack += result.heldBack
-                applied.forks += claims.frozen + result.forks
-                applied.ignored += claims.ignored
+                applied.forks += outcome.frozen + result.forks
+                applied.ignored += outcome.ignored
             } catch let error as DaftarError {
                 throw DaftarError(
-                    error.code, "bundle \(path), page \(i + 1) of \(pages.count): \(error.message) (the \(i) pages before it were applied)",
+                    error.code, "bundle \(path), page \(index + 1) of \(pageCount): \(error.message) (the \(index) pages before it were applied)",
                     cause: error)
             }
             progress?(applied.stored)
         }
         return applied
+    }
+}
+
+/// Reads a file line by line in 1 MiB chunks, so a large bundle is never whole in memory.
+final class LineReader {
+    struct Line {
+        var line: [UInt8]
+        /// False for a last line with no newline after it.
+        var terminated: Bool
+    }
+
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var atEnd = false
+    private(set) var bytesRead = 0
+
+    init?(path: String) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        self.handle = handle
+    }
+
+    deinit { try? handle.close() }
+
+    func next() throws -> Line? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[start..<newline])
+                start = newline + 1
+                return Line(line: line, terminated: true)
+            }
+            if atEnd {
+                guard start < buffer.count else { return nil }
+                let line = Array(buffer[start...])
+                start = buffer.count
+                return Line(line: line, terminated: false)
+            }
+            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { atEnd = true }
+            bytesRead += chunk.count
+            buffer.removeFirst(start)
+            start = 0
+            buffer.append(contentsOf: chunk)
+        }
     }
 }

@@ -153,21 +153,24 @@ extension Daftar.Bundle {
             let store = try? bundle.daftar.openStore(forWriting: false)
             let heads = try store?.versionVector()
             let missing = heads.map { contents.header.missing(from: $0) } ?? []
-            let newEvents = heads.map { heads in
-                contents.pages.reduce(0) { sum, page in sum + page.events.events.filter { $0.seq > (heads[$0.origin]?.seq ?? 0) }.count }
+            // Every page checked as apply would (hashes, chains, seals), nothing stored.
+            var events = 0, newEvents = 0, proofs = 0
+            try await contents.forEachPage { _, page, claims in
+                events += page.events.count
+                newEvents += page.events.filter { $0.seq > (heads?[$0.origin]?.seq ?? 0) }.count
+                proofs += claims.count
             }
-            let proofs = contents.pages.reduce(0) { $0 + $1.claims.count }
             let output = Output(
-                file: file, creator: contents.header.creator?.rawValue, created: contents.header.created, pages: contents.pages.count,
-                events: contents.eventCount, forkProofs: proofs, requires: contents.header.requires.description,
-                brings: contents.header.brings.description, newEvents: newEvents,
+                file: file, creator: contents.header.creator?.rawValue, created: contents.header.created, pages: contents.pageCount,
+                events: events, forkProofs: proofs, requires: contents.header.requires.description,
+                brings: contents.header.brings.description, newEvents: heads == nil ? nil : newEvents,
                 missing: missing.map { "\($0.origin):\($0.need)" }, canApply: missing.isEmpty)
             if json {
                 try Terminal.printJSON(output)
             } else {
                 print("\(file): a valid bundle from \(contents.header.creator?.rawValue ?? "an unnamed relay"), written \(Terminal.time(contents.header.created))")
-                print("holds \(contents.eventCount) events in \(contents.pages.count) pages\(proofs > 0 ? ", \(proofs) fork proofs" : "")")
-                if let newEvents { print("\(newEvents) of them are new to this store") }
+                print("holds \(events) events in \(contents.pageCount) pages\(proofs > 0 ? ", \(proofs) fork proofs" : "")")
+                if heads != nil { print("\(newEvents) of them are new to this store") }
                 if !missing.isEmpty {
                     Terminal.error("this store cannot apply it yet: it must first hold \(missing.map { "\($0.origin):\($0.need) (holds \($0.have))" }.joined(separator: ", "))")
                 }
