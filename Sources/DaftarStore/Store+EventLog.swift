@@ -97,8 +97,9 @@ extension Store: EventLog {
         return out
     }
 
-    /// This log's events of `origin` from `seq` up to and including the next seal, with their sizes.
-    static func chainToSeal(_ origin: ReplicaID, from seq: Int64, _ db: Database) throws -> [(Event, Int)] {
+    /// This log's events of `origin` from `seq` up to and including the first seal at or after
+    /// `through` (default: `seq`), with their sizes.
+    static func chainToSeal(_ origin: ReplicaID, from seq: Int64, through: Int64? = nil, _ db: Database) throws -> [(Event, Int)] {
         var chain: [(Event, Int)] = []
         let rows = try Row.fetchCursor(
             db, sql: "SELECT body FROM events WHERE origin = ? AND seq >= ? ORDER BY seq", arguments: [origin.rawValue, seq])
@@ -106,7 +107,7 @@ extension Store: EventLog {
             let body: Data = row[0]
             let event = try Event(bytes: body)
             chain.append((event, body.count))
-            if event.isSeal { break }
+            if event.isSeal && event.seq >= (through ?? seq) { break }
         }
         return chain
     }
@@ -147,6 +148,9 @@ extension Store: EventLog {
             for contradiction in plan.contradictions {
                 let ours = try Self.chainToSeal(contradiction.origin, from: contradiction.seq, db).map(\.0)
                 let proof = ForkProof(origin: contradiction.origin, seq: contradiction.seq, ours, contradiction.theirs)
+                // Our side is sealed (we store only sealed chains) and theirs was verified; a proof
+                // that still does not verify is not frozen on nor forwarded.
+                guard (try? proof.verify()) != nil else { continue }
                 if try Self.freeze(proof, agreed: contradiction.agreed ?? 0, db, now()) { proofs.append(proof) }
             }
             for event in plan.restore {
@@ -177,7 +181,7 @@ extension Store: EventLog {
             }
             planner.offerPayloads(whole)
             for start in planner.evidenceStarts {
-                let chain = try Self.chainToSeal(start.origin, from: start.seq, db)
+                let chain = try Self.chainToSeal(start.origin, from: start.seq, through: planner.evidenceThrough[start.origin], db)
                 planner.offerEvidence(chain.map(\.0), sizes: chain.map(\.1))
             }
             // Read the log from the earliest event the peer lacks.

@@ -38,6 +38,12 @@ extension Store {
                 .notFound,
                 "this store's replica \(own) has not been found to sign two histories; a new identity is only needed after that (a sync says so)")
         }
+        if fork.agreed == 0, fork.proof?.agreedSeq != 0, (try old!.versionVector()[own]?.seq ?? 0) > 1 {
+            // Re-issuing from seq 1 would repeat the whole history: find the fork point first.
+            throw DaftarError(
+                .notFound,
+                "where this replica's two histories part is not known yet (the fork was proven, not located); sync once more with the peer that proved it, then rekey")
+        }
         let backup = path + ".before-rekey"
         guard !fm.fileExists(atPath: backup) else {
             throw DaftarError(.badStore, "\(backup) exists already, from an earlier rekey; move it away first")

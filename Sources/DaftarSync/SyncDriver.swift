@@ -13,7 +13,8 @@ public enum SyncDriver {
         var action = session.start()
         var headsBytes = 0
         var peerFrozen: Set<ReplicaID> = []
-        var proofsSent: Set<ReplicaID> = []
+        var proofsSent: [ReplicaID: Int64] = [:]  // the agreed seq each sent proof gives
+        let agreedAtStart = try await log.frozen().mapValues(\.agreed)
         while true {
             switch action {
             case .fetchHeads:
@@ -49,14 +50,17 @@ public enum SyncDriver {
                 let frozenHere = try await log.frozen()
                 for origin in peerFrozen { request.frozenAt[origin] = frozenHere[origin]?.agreed ?? 0 }
                 let page = try await log.page(for: request)
-                // Proofs of forks the peer has not frozen, once each.
-                let proofs = try await log.frozen().filter { !peerFrozen.contains($0.key) && !proofsSent.contains($0.key) }
-                    .sorted { $0.key < $1.key }.compactMap(\.value.proof)
+                // Proofs of forks the peer has not frozen, and of forks located more precisely
+                // during this sync; once each.
+                let proofs = try await log.frozen().filter { origin, mine in
+                    if let sent = proofsSent[origin] { return mine.agreed > sent }
+                    return !peerFrozen.contains(origin) || mine.agreed > (agreedAtStart[origin] ?? 0)
+                }.sorted { $0.key < $1.key }.compactMap(\.value.proof)
                 if page.events.isEmpty && proofs.isEmpty {
                     action = session.handle(.pushed(PushOutcome(sent: 0, accepted: 0, bytes: 0, peerHeads: peerHeads)))
                     break
                 }
-                proofsSent.formUnion(proofs.map(\.origin))
+                for proof in proofs { proofsSent[proof.origin] = proof.agreedSeq ?? 0 }
                 peerFrozen.formUnion(proofs.map(\.origin))
                 let reply = try await transport.push(PushRequest(events: page.events, forks: proofs))
                 // The peer's proofs: believed only when they verify; then frozen here too.

@@ -65,6 +65,23 @@ struct SyncSessionTests {
         #expect(report.notDelivered(agreed: [:]) == [Self.x: 3])
     }
 
+    @Test("A peer cannot fake progress with made-up origins or heads that go back and forth")
+    func fakeProgress() {
+        var session = SyncSession(local: Self.vv([Self.x: 5]))
+        _ = session.start()
+        var action = session.handle(.heads(Self.vv([Self.x: 1]), frozen: []))
+        var pushes = 0
+        while case .push = action, pushes < 50 {
+            pushes += 1
+            // Alternates x between 1 and 2, and invents a rising y.
+            let claimed = Self.vv([Self.x: Int64(1 + pushes % 2), Self.y: Int64(pushes)])
+            action = session.handle(Self.pushed(sent: 4, accepted: 4, peer: claimed))
+        }
+        guard case .done(let report) = action else { Issue.record("expected done after \(pushes) pushes, got \(action)"); return }
+        #expect(pushes <= SyncSession.maxIdleRounds + 1, "pushed \(pushes) times")
+        #expect(report.stopped == .peerDidNotAdvance(rounds: SyncSession.maxIdleRounds))
+    }
+
     @Test("A peer that says it has more but sends nothing new stops the pulls")
     func peerSendsNothingNew() {
         var session = SyncSession(local: VersionVector())

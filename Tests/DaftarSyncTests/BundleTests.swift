@@ -92,11 +92,15 @@ struct BundleTests {
         let proof = try SyncHostileTests.realProof(of: a)
         try relay.freeze(proof)
         let path = fixture.directory + "/proof.bundle"
-        _ = try await BundleWriter.create(from: relay, since: VersionVector(), to: path, now: 1)
+        let written = try await BundleWriter.create(from: relay, since: VersionVector(), to: path, now: 1, pageBytes: 4 << 10)
+        #expect(written.pages > 1)
         let receiver = try fixture.open("receiver")
         let applied = try await BundleFile.read(path).apply(to: receiver)
         #expect(applied.forks.map(\.origin) == [a.origin])
         #expect(try receiver.frozenOrigins() == [a.origin])
+        // The frozen origin's history still travels, on every page, not just the first.
+        #expect(try receiver.count(of: a.origin) == relay.count(of: a.origin))
+        #expect(try receiver.digest() == relay.digest())
     }
 
     @Test("A bundle is about the size of the same HTTP sync")

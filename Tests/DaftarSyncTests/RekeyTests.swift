@@ -9,8 +9,11 @@ import Testing
 /// on every store exactly once.
 @Suite("Rekey after equivocation")
 struct RekeyTests {
-    @Test("Restore, fork, rekey, sync: every annotation once everywhere, digests equal", arguments: TransportKind.allCases)
-    func restoreForkRekey(kind: TransportKind) async throws {
+    /// `copyWrites` annotations on the restored copy: with more than one, the first exchange
+    /// shows a contradiction whose events link to different predecessors, and the session
+    /// must locate the fork point with checkpoints before `rekey` can run.
+    @Test("Restore, fork, rekey, sync: every annotation once everywhere, digests equal", arguments: TransportKind.allCases, [1, 3])
+    func restoreForkRekey(kind: TransportKind, copyWrites: Int) async throws {
         let fixture = try SyncFixture()
         let original = try fixture.open("original")
         _ = try original.ingest(try SyncFixture.seedFiles())
@@ -28,9 +31,13 @@ struct RekeyTests {
 
             // The restored copy writes at the same seqs, and syncs: the fork is proven.
             let copy = try fixture.open(at: fixture.path("copy"))
-            _ = try copy.annotate(article: article, target: .positions(start: 6, end: 16), note: "نسخهٔ بازگردانده")
+            for i in 0..<copyWrites {
+                _ = try copy.annotate(article: article, target: .positions(start: 6 + i, end: 16 + i), note: "نسخهٔ بازگردانده \(i)")
+            }
             let found = try await SyncDriver.run(log: copy, transport: peer)
             #expect(found.forked == [x], "\(found.summary)")
+            let agreed = try copy.frozenAt()[x]
+            #expect(agreed == (try hub.versionVector()[x]!.seq) - 2, "the fork point was not located: \(String(describing: agreed))")
             #expect(try copy.forks().first?.isThisReplica == true)
             #expect(try hub.frozenOrigins() == [x])
             let fromThird = try await SyncDriver.run(log: third, transport: peer)
@@ -41,7 +48,7 @@ struct RekeyTests {
         // Rekey the copy: a new identity, its own work re-issued.
         let report = try Store.rekey(at: fixture.path("copy"))
         #expect(report.oldReplica == x.rawValue && report.newReplica != x.rawValue)
-        #expect(report.reissued == 1)
+        #expect(report.reissued == copyWrites)
         let rekeyed = try fixture.open(at: fixture.path("copy"))
         #expect(rekeyed.origin.rawValue == report.newReplica)
         _ = try rekeyed.verify()
@@ -51,7 +58,7 @@ struct RekeyTests {
                 _ = try await SyncDriver.run(log: store, transport: peer)
             }
         }
-        let expected = ["دیگری", "اصل ۱", "اصل ۲", "نسخهٔ بازگردانده"].sorted()
+        let expected = (["دیگری", "اصل ۱", "اصل ۲"] + (0..<copyWrites).map { "نسخهٔ بازگردانده \($0)" }).sorted()
         for (name, store) in [("hub", hub), ("third", third), ("rekeyed", rekeyed), ("original", original)] {
             let notes = try store.annotations().compactMap { $0.note.displayed?.value }.sorted()
             #expect(notes == expected, "\(name): \(notes)")

@@ -114,6 +114,26 @@ struct SyncHostileTests {
         _ = try old.verify()
     }
 
+    @Test("A store holding payloadless copies still syncs: it never sends them", arguments: TransportKind.allCases)
+    func payloadlessCopiesAreNotSent(kind: TransportKind) async throws {
+        let fixture = try SyncFixture()
+        let (a, _) = try await Self.synced(fixture)
+        let old = try fixture.open("old")
+        try await old.writer.write { db in try old.append(try a.allEvents().map { $0.type == "article.ingested" ? $0.withoutData : $0 }, db) }
+        // Another replica's events, independent of the payloadless ones: they still flow.
+        let other = try fixture.open("other")
+        _ = try other.ingest([SourceFile(path: "o", name: "other.txt", text: SyncFixture.article(11))])
+        try old.receive(try other.allEvents())
+        let client = try fixture.open("client")
+        try await withPeer(kind, serving: old) { peer in
+            let report = try await SyncDriver.run(log: client, transport: peer)
+            #expect(!report.inSync, "\(report.summary)")
+        }
+        #expect(try client.count(of: other.origin) == (try other.count("events")), "independent events should still arrive")
+        #expect(try client.count(of: a.origin) == 0)
+        _ = try client.verify()
+    }
+
     @Test("A page cut in the middle is refused whole", arguments: TransportKind.allCases)
     func cutPageIsRefused(kind: TransportKind) async throws {
         let fixture = try SyncFixture()

@@ -23,8 +23,10 @@ public struct PagePlanner: Sendable {
     public let heads: VersionVector
     /// Origins not sent: excluded by the requester, frozen here, or contradicted.
     public private(set) var excluded: Set<ReplicaID>
-    /// Where this log's evidence chains start (one per contradicted origin).
+    /// Where this log's evidence chains start (one per contradicted origin), and the seq each
+    /// must reach before it may end at a seal.
     public private(set) var evidenceStarts: [Dot] = []
+    public private(set) var evidenceThrough: [ReplicaID: Int64] = [:]
     /// The first dot the requester lacks, per origin sent: the adapter reads the log from the
     /// earliest of these.
     public private(set) var startDots: [Dot] = []
@@ -53,8 +55,13 @@ public struct PagePlanner: Sendable {
             excluded.insert(origin)
             var start = theirs.seq
             if let checkpoints = request.checkpoints[origin] {
-                let agreed = checkpoints.filter { hashes[Dot(origin: origin, seq: $0.seq)] == $0.hash }.map(\.seq).max() ?? 0
+                // From just after the last checkpoint both hold, through the first one that
+                // differs: the requester finds the exact seq where the histories part.
+                let held = checkpoints.filter { hashes[Dot(origin: origin, seq: $0.seq)] != nil }
+                let agreed = held.filter { hashes[Dot(origin: origin, seq: $0.seq)] == $0.hash }.map(\.seq).max() ?? 0
+                let differs = held.filter { $0.seq > agreed && hashes[Dot(origin: origin, seq: $0.seq)] != $0.hash }.map(\.seq).min()
                 start = agreed + 1
+                evidenceThrough[origin] = differs ?? theirs.seq
             } else if request.frozenAt[origin] != nil {
                 sent[origin] = min(sent[origin], request.frozenAt[origin]!)
                 continue  // the requester already holds a proof: no evidence needed
@@ -63,15 +70,22 @@ public struct PagePlanner: Sendable {
             evidenceStarts.append(Dot(origin: origin, seq: start))
             sent[origin] = min(sent[origin], start - 1)
         }
+        // A forked origin whose requester holds more of it than we do: we cannot confirm its
+        // history is ours, so nothing depending on it beyond the shared part is sent.
+        for (origin, theirs) in request.have.heads where !excluded.contains(origin) && (heads[origin]?.seq ?? 0) < theirs.seq {
+            guard let shared = frozen[origin]?.agreed ?? request.frozenAt[origin] else { continue }
+            sent[origin] = min(sent[origin], shared)
+        }
         for (origin, head) in heads.heads where !excluded.contains(origin) && head.seq > sent[origin] {
             startDots.append(Dot(origin: origin, seq: sent[origin] + 1))
         }
         self.excluded = excluded
         self.sent = sent
         blocked = excluded
-        // Proofs of what we froze, unless the requester has frozen it too.
-        proofs = frozen.filter { request.frozenAt[$0.key] == nil && !request.exclude.contains($0.key) }.sorted { $0.key < $1.key }
-            .compactMap(\.value.proof)
+        // Proofs of what we froze, unless the requester froze it too, as precisely.
+        proofs = frozen.filter { origin, mine in
+            !request.exclude.contains(origin) && (request.frozenAt[origin].map { $0 < mine.agreed } ?? true)
+        }.sorted { $0.key < $1.key }.compactMap(\.value.proof)
     }
 
     /// The dots whose hashes the planner needs from the log.
@@ -97,7 +111,7 @@ public struct PagePlanner: Sendable {
 
     /// A contradicted origin's chain from its evidence start up to a seal, from this log.
     public mutating func offerEvidence(_ chain: [Event], sizes: [Int]) {
-        for (event, size) in zip(chain, sizes) where !builder.isFull { builder.offer(event, size: size) }
+        for (event, size) in zip(chain, sizes) where !builder.isFull && event.data != nil { builder.offer(event, size: size) }
     }
 
     /// False when the event at `(origin, seq)` would be skipped anyway: the adapter need not
@@ -110,6 +124,12 @@ public struct PagePlanner: Sendable {
     public mutating func offer(_ event: Event, size: Int) -> Bool {
         let origin = event.origin
         if blocked.contains(origin) || event.seq <= sent[origin] { return true }
+        // A copy this log holds without its payload cannot be sent (receivers refuse it):
+        // nothing of that origin after it either.
+        guard event.data != nil else {
+            blocked.insert(origin)
+            return true
+        }
         // Only what the requester can accept: its predecessor and dependencies sent or held.
         guard event.seq == sent[origin] + 1, event.clock.entries.allSatisfy({ o, n in o == origin || sent[o] >= n }) else {
             blocked.insert(origin)

@@ -69,7 +69,9 @@ public enum ReceivePlanner {
                 // A dot we hold: the same event (re-sent), or a contradiction.
                 guard let ours = held.hashes[event.dot], ours != event.hash else {
                     // Re-sent; or the full event for a copy held without its payload.
-                    if held.redacted.contains(event.dot), held.hashes[event.dot] == event.hash { plan.restore.append(event) }
+                    if held.redacted.contains(event.dot), held.hashes[event.dot] == event.hash, !plan.restore.contains(where: { $0.dot == event.dot }) {
+                        plan.restore.append(event)
+                    }
                     continue
                 }
                 // Already proven, unless this narrows down where the histories part.

@@ -63,6 +63,8 @@ public struct SyncSession: Sendable {
     private var askedAgreement: Set<ReplicaID> = []
     private var idleRounds = 0
     private var rounds = 0
+    /// The highest seq the peer has claimed to hold, per origin we push.
+    private var bestPeer: [ReplicaID: Int64] = [:]
     /// Forks the peer knows of (frozen there, or whose proofs a push carried).
     private var peerKnows: Set<ReplicaID> = []
 
@@ -100,6 +102,7 @@ public struct SyncSession: Sendable {
             report.peerHeads = heads
             report.peerFrozen = frozen
             peerKnows = frozen
+            bestPeer = heads.heads.mapValues(\.seq)
             return nextPull(target: heads)
 
         case (.pulling(let target), .pulled(let outcome)):
@@ -130,7 +133,16 @@ public struct SyncSession: Sendable {
             if outcome.sent > 0 { report.pages += 1 }
             report.ignoredClaims += outcome.ignored
             for proof in outcome.forks { found(proof, frozenHere: false) }
-            let advanced = outcome.peerHeads.heads.contains { origin, head in head.seq > (peer[origin]?.seq ?? 0) }
+            // A fork found by this push whose shared part is unknown: locate it with
+            // checkpoints before going on.
+            if !needsAgreement.isEmpty {
+                state = .pulling(target: peer)
+                return pullRequest()
+            }
+            // Progress only on what we push, against the most the peer ever claimed to hold:
+            // a peer cannot fake it with made-up origins or heads that go back and forth.
+            let advanced = target.heads.keys.contains { origin in (outcome.peerHeads[origin]?.seq ?? 0) > (bestPeer[origin] ?? 0) }
+            for (origin, head) in outcome.peerHeads.heads where target[origin] != nil { bestPeer[origin] = max(bestPeer[origin] ?? 0, head.seq) }
             peer = outcome.peerHeads
             report.peerHeads = peer
             if outcome.sent == 0 { return finish() }  // nothing more we can send
@@ -156,9 +168,17 @@ public struct SyncSession: Sendable {
 
     private mutating func found(_ proof: ForkProof, frozenHere: Bool) {
         let origin = proof.origin
-        if frozenHere { report.frozenHere[origin] = proof } else { report.frozenThere[origin] = proof; peerKnows.insert(origin) }
+        let narrower = forked.contains(origin) && proof.agreedSeq != nil
+        if frozenHere {
+            report.frozenHere[origin] = proof
+            // A proof that locates a known fork more precisely goes to the peer too.
+            if narrower { peerKnows.remove(origin) }
+        } else {
+            report.frozenThere[origin] = proof
+            peerKnows.insert(origin)
+        }
         forked.insert(origin)
-        if proof.agreedSeq == nil, frozenHere, !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
+        if proof.agreedSeq == nil, !askedAgreement.contains(origin) { needsAgreement.insert(origin) }
     }
 
     private mutating func nextPull(target: VersionVector) -> Action {

@@ -46,11 +46,17 @@ public enum BundleWriter {
 
         var hasher = SHA256()
         var have = since
-        var exclude: Set<ReplicaID> = []
+        // Origins whose proofs went out, or whose history contradicts `since`: marked frozen in
+        // the request, so that their proofs and evidence go out once while the events of an
+        // origin that is merely frozen keep flowing.
+        var frozenAt: [ReplicaID: Int64] = [:]
+        let frozen = try await log.frozen()
         var pages = 0
         var events = 0
         while true {
-            let page = try await log.page(for: PullRequest(have: have, exclude: exclude, maxBytes: pageBytes))
+            var request = PullRequest(have: have, maxBytes: pageBytes)
+            request.frozenAt = frozenAt
+            let page = try await log.page(for: request)
             if page.events.isEmpty && page.forkClaims.isEmpty { break }
             let line = page.json.canonicalBytes + [UInt8(ascii: "\n")]
             hasher.update(data: line)
@@ -59,13 +65,14 @@ public enum BundleWriter {
             pages += 1
             events += page.events.count
             progress?(events)
-            // Proofs travel once; a contradicted origin's chain once.
-            exclude.formUnion(page.forkClaims.compactMap { if case .proof(let p) = $0 { p.origin } else { nil } })
+            for claim in page.forkClaims {
+                if case .proof(let proof) = claim { frozenAt[proof.origin] = frozen[proof.origin]?.agreed ?? 0 }
+            }
             for event in page.events {
                 if event.seq > (have[event.origin]?.seq ?? 0) {
                     have[event.origin] = ChainHead(seq: event.seq, hash: event.hash)
-                } else {
-                    exclude.insert(event.origin)
+                } else if frozenAt[event.origin] == nil {
+                    frozenAt[event.origin] = event.seq - 1  // evidence: nothing of ours follows theirs
                 }
             }
             if !page.more || page.events.isEmpty { break }

@@ -49,12 +49,12 @@ final class MemoryLog: EventLog {
         return true
     }
 
-    private static func chainToSeal(_ origin: ReplicaID, from seq: Int64, _ state: State) -> [Event] {
+    private static func chainToSeal(_ origin: ReplicaID, from seq: Int64, through: Int64? = nil, _ state: State) -> [Event] {
         var chain: [Event] = []
         var next = seq
         while let i = state.byDot[Dot(origin: origin, seq: next)] {
             chain.append(state.events[i])
-            if state.events[i].isSeal { break }
+            if state.events[i].isSeal && next >= (through ?? seq) { break }
             next += 1
         }
         return chain
@@ -91,7 +91,7 @@ final class MemoryLog: EventLog {
             }
             var planner = PagePlanner(request: request, heads: state.heads, frozen: state.frozen, hashes: hashes)
             for start in planner.evidenceStarts {
-                let chain = Self.chainToSeal(start.origin, from: start.seq, state)
+                let chain = Self.chainToSeal(start.origin, from: start.seq, through: planner.evidenceThrough[start.origin], state)
                 planner.offerEvidence(chain, sizes: chain.map(\.canonicalBytes.count))
             }
             let start = planner.startDots.compactMap { state.byDot[$0] }.min() ?? state.events.count
