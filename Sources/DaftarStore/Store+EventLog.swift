@@ -17,11 +17,14 @@ extension Store: EventLog {
     static func frozen(_ db: Database) throws -> [ReplicaID: FrozenOrigin] {
         var out: [ReplicaID: FrozenOrigin] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT origin, seq, proof FROM frozen_origins") {
-            let proofBytes: Data? = row[2]
-            let proof = proofBytes.flatMap { try? JSONValue.parse(Array($0)) }.flatMap { try? ForkProof(json: $0) }
-            out[ReplicaID(rawValue: row[0])] = FrozenOrigin(agreed: row[1], proof: proof)
+            out[ReplicaID(rawValue: row[0])] = FrozenOrigin(agreed: row[1], proof: storedProof(row[2]))
         }
         return out
+    }
+
+    /// A proof as `frozen_origins.proof` stores it; nil for a freeze from before proofs.
+    static func storedProof(_ bytes: Data?) -> ForkProof? {
+        bytes.flatMap { try? JSONValue.parse(Array($0)) }.flatMap { try? ForkProof(json: $0) }
     }
 
     /// Origins frozen after a proven equivocation.
@@ -57,13 +60,7 @@ extension Store: EventLog {
             var out: [ReplicaID: [ChainHead]] = [:]
             for origin in origins {
                 guard let head = heads[origin] else { continue }
-                var seqs: [Int64] = [head.seq]
-                var step: Int64 = 1
-                while head.seq - step >= 1 {
-                    seqs.append(head.seq - step)
-                    step *= 2
-                }
-                if seqs.last != 1 { seqs.append(1) }
+                let seqs = PullRequest.checkpointSeqs(head: head.seq)
                 let hashes = try Self.hashes(at: seqs.map { Dot(origin: origin, seq: $0) }, db)
                 out[origin] = seqs.compactMap { seq in hashes[Dot(origin: origin, seq: seq)].map { ChainHead(seq: seq, hash: $0) } }
             }
@@ -81,20 +78,21 @@ extension Store: EventLog {
         }
     }
 
-    /// Among `dots`, those whose held event has no `data`.
-    static func redacted(among dots: [Dot], _ db: Database) throws -> Set<Dot> {
-        let bare = try db.cachedStatement(
-            sql: "SELECT bare FROM events WHERE origin = ? AND seq = ?")
-        return Set(try dots.filter { try Bool.fetchOne(bare, arguments: [$0.origin.rawValue, $0.seq]) == true })
+    /// The hashes this log holds at `dots`, and which of those events it holds without `data`.
+    static func held(at dots: [Dot], _ db: Database) throws -> (hashes: [Dot: String], bare: Set<Dot>) {
+        let lookup = try db.cachedStatement(sql: "SELECT hash, bare FROM events WHERE origin = ? AND seq = ?")
+        var hashes: [Dot: String] = [:]
+        var bare: Set<Dot> = []
+        for dot in dots {
+            guard let row = try Row.fetchOne(lookup, arguments: [dot.origin.rawValue, dot.seq]) else { continue }
+            hashes[dot] = row[0]
+            if row[1] as Bool { bare.insert(dot) }
+        }
+        return (hashes, bare)
     }
 
     static func hashes(at dots: [Dot], _ db: Database) throws -> [Dot: String] {
-        let hashAt = try db.cachedStatement(sql: "SELECT hash FROM events WHERE origin = ? AND seq = ?")
-        var out: [Dot: String] = [:]
-        for dot in dots {
-            if let hash = try String.fetchOne(hashAt, arguments: [dot.origin.rawValue, dot.seq]) { out[dot] = hash }
-        }
-        return out
+        try held(at: dots, db).hashes
     }
 
     /// This log's events of `origin` from `seq` up to and including the first seal at or after
@@ -135,10 +133,9 @@ extension Store: EventLog {
     func receive(_ page: VerifiedPage, freezeForks: Bool) throws -> ReceiveResult {
         try writer.write { db in
             let heads = try Self.versionVector(db)
-            let dots = HeldState.dotsToLookUp(for: page, heads: heads)
+            let lookedUp = try Self.held(at: HeldState.dotsToLookUp(for: page, heads: heads), db)
             let held = HeldState(
-                heads: heads, frozenAt: try Self.frozen(db).mapValues(\.agreed),
-                hashes: try Self.hashes(at: dots, db), redacted: try Self.redacted(among: dots, db))
+                heads: heads, frozenAt: try Self.frozen(db).mapValues(\.agreed), hashes: lookedUp.hashes, redacted: lookedUp.bare)
             let plan = try ReceivePlanner.plan(page, held: held)
             if !plan.contradictions.isEmpty, !freezeForks {
                 let names = plan.contradictions.map { "\($0.origin):\($0.seq)" }.joined(separator: ", ")

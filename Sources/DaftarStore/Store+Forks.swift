@@ -41,8 +41,7 @@ extension Store {
             for row in try Row.fetchAll(db, sql: "SELECT origin, seq, detected, proof FROM frozen_origins ORDER BY origin") {
                 let origin = ReplicaID(rawValue: row[0])
                 let agreed: Int64 = row[1]
-                let proofBytes: Data? = row[3]
-                let proof = proofBytes.flatMap { try? JSONValue.parse(Array($0)) }.flatMap { try? ForkProof(json: $0) }
+                let proof = Self.storedProof(row[3])
                 var sides: [ForkReport.Side] = []
                 for branch in proof?.branches ?? [] {
                     guard let first = branch.first else { continue }

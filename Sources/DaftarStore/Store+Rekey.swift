@@ -30,15 +30,15 @@ extension Store {
     /// it (`PATH.before-rekey`).
     public static func rekey(at path: String, now: @escaping @Sendable () -> Int64 = Store.systemClock) throws -> RekeyReport {
         let fm = FileManager.default
-        var old: Store? = try Store.open(at: path, forWriting: true, create: false, now: now)
-        guard let identity = old!.identity else { preconditionFailure("opened for writing without an identity") }
+        let old = try Store.open(at: path, forWriting: true, create: false, now: now)
+        guard let identity = old.identity else { preconditionFailure("opened for writing without an identity") }
         let own = identity.origin
-        guard let fork = try old!.frozen()[own] else {
+        guard let fork = try old.frozen()[own] else {
             throw DaftarError(
                 .notFound,
                 "this store's replica \(own) has not been found to sign two histories; a new identity is only needed after that (a sync says so)")
         }
-        if fork.agreed == 0, fork.proof?.agreedSeq != 0, (try old!.versionVector()[own]?.seq ?? 0) > 1 {
+        if fork.agreed == 0, fork.proof?.agreedSeq != 0, (try old.versionVector()[own]?.seq ?? 0) > 1 {
             // Re-issuing from seq 1 would repeat the whole history: find the fork point first.
             throw DaftarError(
                 .notFound,
@@ -53,7 +53,7 @@ extension Store {
         var keep: [Event] = []
         var abandoned: [Event] = []
         var dropped = 0
-        try old!.writer.read { db in
+        try old.writer.read { db in
             let rows = try Row.fetchCursor(db, sql: "SELECT body FROM events ORDER BY position")
             while let row = try rows.next() {
                 let event = try Event(bytes: row[0] as Data)
@@ -66,7 +66,7 @@ extension Store {
                 }
             }
         }
-        let state = try old!.writer.read { db in
+        let state = try old.writer.read { db in
             (
                 author: try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'author'"),
                 peers: try Row.fetchAll(db, sql: "SELECT name, url, token_file, replica FROM peers"),
@@ -74,15 +74,16 @@ extension Store {
                 frozen: try Row.fetchAll(db, sql: "SELECT origin, seq, reason, detected, proof FROM frozen_origins")
             )
         }
-        try old!.writer.close()
-        old = nil
+        try old.writer.close()
 
         // Build the new store beside the old one, then swap them.
         let temporary = path + ".rekey-\(UInt32.random(in: 0...UInt32.max))"
+        // A store is its file, SQLite's companions, and the key.
+        let files = ["", "-wal", "-shm", ".key"]
         do {
-            var fresh: Store? = try Store.open(at: temporary, forWriting: true, create: true, now: now)
-            try fresh!.writer.write { db in
-                try fresh!.append(keep, db)
+            let fresh = try Store.open(at: temporary, forWriting: true, create: true, now: now)
+            try fresh.writer.write { db in
+                try fresh.append(keep, db)
                 if let author = state.author {
                     try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('author', ?)", arguments: [author])
                 }
@@ -100,21 +101,20 @@ extension Store {
             }
             // The analyst's own work from the abandoned history, under the new identity.
             let drafts = abandoned.compactMap { event in event.data.map { EventDraft(type: event.type, data: $0) } }
-            try fresh!.commit(drafts)
-            let newReplica = fresh!.identity!.origin.rawValue
-            try fresh!.writer.close()
-            fresh = nil
+            try fresh.commit(drafts)
+            let newReplica = fresh.identity!.origin.rawValue
+            try fresh.writer.close()
 
-            for suffix in ["", "-wal", "-shm", ".key"] where fm.fileExists(atPath: path + suffix) {
+            for suffix in files where fm.fileExists(atPath: path + suffix) {
                 try fm.moveItem(atPath: path + suffix, toPath: backup + suffix)
             }
-            for suffix in ["", "-wal", "-shm", ".key"] where fm.fileExists(atPath: temporary + suffix) {
+            for suffix in files where fm.fileExists(atPath: temporary + suffix) {
                 try fm.moveItem(atPath: temporary + suffix, toPath: path + suffix)
             }
             return RekeyReport(
                 oldReplica: own.rawValue, newReplica: newReplica, agreed: fork.agreed, reissued: drafts.count, dropped: dropped, backup: backup)
         } catch {
-            for suffix in ["", "-wal", "-shm", ".key"] { try? fm.removeItem(atPath: temporary + suffix) }
+            for suffix in files { try? fm.removeItem(atPath: temporary + suffix) }
             throw error
         }
     }

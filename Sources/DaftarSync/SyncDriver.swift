@@ -12,6 +12,7 @@ public enum SyncDriver {
             payloadless: !(try await log.payloadless(limit: 1)).isEmpty)
         var action = session.start()
         var headsBytes = 0
+        var peerReplica: ReplicaID? = nil
         var peerFrozen: Set<ReplicaID> = []
         var proofsSent: [ReplicaID: Int64] = [:]  // the agreed seq each sent proof gives
         let agreedAtStart = try await log.frozen().mapValues(\.agreed)
@@ -20,6 +21,7 @@ public enum SyncDriver {
             case .fetchHeads:
                 let peer = try await transport.heads()
                 headsBytes += peer.bytes
+                peerReplica = peer.replica
                 peerFrozen = peer.frozen
                 action = session.handle(.heads(peer.heads, frozen: peer.frozen))
 
@@ -52,7 +54,7 @@ public enum SyncDriver {
                 let page = try await log.page(for: request)
                 // Proofs of forks the peer has not frozen, and of forks located more precisely
                 // during this sync; once each.
-                let proofs = try await log.frozen().filter { origin, mine in
+                let proofs = frozenHere.filter { origin, mine in
                     if let sent = proofsSent[origin] { return mine.agreed > sent }
                     return !peerFrozen.contains(origin) || mine.agreed > (agreedAtStart[origin] ?? 0)
                 }.sorted { $0.key < $1.key }.compactMap(\.value.proof)
@@ -64,23 +66,15 @@ public enum SyncDriver {
                 peerFrozen.formUnion(proofs.map(\.origin))
                 let reply = try await transport.push(PushRequest(events: page.events, forks: proofs))
                 // The peer's proofs: believed only when they verify; then frozen here too.
-                var proven: [ForkProof] = []
-                var ignored: [IgnoredClaim] = []
-                for claim in reply.forkClaims {
-                    guard case .proof(let proof) = claim, (try? proof.verify()) != nil else {
-                        ignored += try await log.consider([claim]).ignored
-                        continue
-                    }
-                    proven.append(proof)
-                    peerFrozen.insert(proof.origin)
-                    _ = try await log.freeze(proof)
-                }
+                let claims = try await log.consider(reply.forkClaims)
+                peerFrozen.formUnion(claims.verified.map(\.origin))
                 action = session.handle(.pushed(PushOutcome(
                     sent: max(1, page.events.count), accepted: reply.accepted, heldBack: reply.heldBack, bytes: reply.bytes,
-                    peerHeads: reply.heads, forks: proven, ignored: ignored)))
+                    peerHeads: reply.heads, forks: claims.verified, ignored: claims.ignored)))
 
             case .done(var report):
                 report.headsBytes = headsBytes
+                report.peerReplica = peerReplica
                 report.localHeads = try await log.heads()
                 return report
 

@@ -44,11 +44,6 @@ public struct ReceiveResult: Sendable, Hashable {
 }
 
 extension EventLog {
-    /// Verifies a page before any transaction opens, then stores it.
-    public func accept(_ events: [Event]) async throws -> ReceiveResult {
-        try await receive(try ReceivePlanner.verify(events))
-    }
-
     /// Freezes on each claim that carries a valid proof, and returns what happened to each.
     public func consider(_ claims: [ForkClaim]) async throws -> ClaimOutcome {
         var outcome = ClaimOutcome()
@@ -63,6 +58,7 @@ extension EventLog {
                     outcome.ignored.append(IgnoredClaim(origin: proof.origin, reason: error.message))
                     continue
                 }
+                outcome.verified.append(proof)
                 if try await freeze(proof) { outcome.frozen.append(proof) }
             }
         }
@@ -72,7 +68,9 @@ extension EventLog {
 
 /// What became of a peer's fork claims.
 public struct ClaimOutcome: Sendable, Hashable {
-    /// Verified proofs that froze an origin here.
+    /// Every claim whose proof verified, whether or not it changed anything here.
+    public var verified: [ForkProof] = []
+    /// Verified proofs that froze an origin here (or located its fork more precisely).
     public var frozen: [ForkProof] = []
     /// Claims without a valid proof: nothing was frozen for them.
     public var ignored: [IgnoredClaim] = []

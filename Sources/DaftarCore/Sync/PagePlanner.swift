@@ -21,8 +21,6 @@
 public struct PagePlanner: Sendable {
     public let request: PullRequest
     public let heads: VersionVector
-    /// Origins not sent: excluded by the requester, frozen here, or contradicted.
-    public private(set) var excluded: Set<ReplicaID>
     /// Where this log's evidence chains start (one per contradicted origin), and the seq each
     /// must reach before it may end at a seal.
     public private(set) var evidenceStarts: [Dot] = []
@@ -79,8 +77,8 @@ public struct PagePlanner: Sendable {
         for (origin, head) in heads.heads where !excluded.contains(origin) && head.seq > sent[origin] {
             startDots.append(Dot(origin: origin, seq: sent[origin] + 1))
         }
-        self.excluded = excluded
         self.sent = sent
+        // Not sent: excluded by the requester, or contradicted.
         blocked = excluded
         // Proofs of what we froze, unless the requester froze it too, as precisely.
         proofs = frozen.filter { origin, mine in

@@ -26,6 +26,19 @@ public struct PullRequest: Sendable, Hashable {
     /// Most checkpoints read per origin: 1, 2, 4 … back covers 2^80 seqs.
     static let maxCheckpoints = 80
 
+    /// The seqs a log sends checkpoints at for an origin whose head is `head`: the head, then
+    /// 1, 2, 4 … seqs back, and seq 1.
+    public static func checkpointSeqs(head: Int64) -> [Int64] {
+        var seqs: [Int64] = [head]
+        var step: Int64 = 1
+        while head - step >= 1 {
+            seqs.append(head - step)
+            step *= 2
+        }
+        if seqs.last != 1 { seqs.append(1) }
+        return seqs
+    }
+
     public init(have: VersionVector, exclude: Set<ReplicaID> = [], maxBytes: Int = SyncLimits.pageBytes) {
         self.have = have
         self.exclude = exclude

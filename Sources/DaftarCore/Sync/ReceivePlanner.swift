@@ -4,9 +4,9 @@
 /// Two steps, so that no signature is checked while a write transaction is open:
 ///
 /// 1. ``verify(_:)`` — before any transaction: every event's own hashes and seal, its `data`
-///    present, each origin's events in the page a contiguous chain, and each origin's last
-///    event a seal (so every event is authenticated). Anything wrong refuses the whole page,
-///    naming the event — even when the store already holds an event at its dot.
+///    present, adjacent events of one origin linked, and which events a seal in the page
+///    authenticates through its chain. Anything wrong refuses the whole page, naming the
+///    event — even when the store already holds an event at its dot.
 /// 2. ``plan(_:held:)`` — inside the log's transaction, against what it holds: which events
 ///    are new and storable, which contradict a held event (a fork, proven by the page's sealed
 ///    chain together with the log's own), which are held back because they depend on a frozen
@@ -59,11 +59,7 @@ public enum ReceivePlanner {
         // A frozen origin's events that continue the history this log holds are stored like
         // any other: a log never holds two histories of one origin.
         var skipped: Set<ReplicaID> = []
-        let events = page.events
-        var index = 0
-        while index < events.count {
-            let event = events[index]
-            defer { index += 1 }
+        for event in page.events {
             let origin = event.origin
             if let head = heads[origin], event.seq <= head.seq {
                 // A dot we hold: the same event (re-sent), or a contradiction.
@@ -160,8 +156,8 @@ public enum ReceivePlanner {
     }
 }
 
-/// A page whose events each verified, chained within the page, and ended on a seal per origin:
-/// made only by ``ReceivePlanner/verify(_:)``.
+/// A page whose events each verified, with the ones a seal in the page authenticates: made
+/// only by ``ReceivePlanner/verify(_:)``.
 public struct VerifiedPage: Sendable {
     public let events: [Event]
     /// Hashes of the events a seal in the page authenticates (the seal itself, or through the

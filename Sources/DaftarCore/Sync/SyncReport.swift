@@ -24,6 +24,8 @@ public struct SyncReport: Sendable, Hashable {
     /// The two sides' heads at the end.
     public var localHeads = VersionVector()
     public var peerHeads = VersionVector()
+    /// The peer's own replica id, when it said (set by the driver).
+    public var peerReplica: ReplicaID?
     /// Origins the peer had frozen when the sync began.
     public var peerFrozen: Set<ReplicaID> = []
     public init() {}

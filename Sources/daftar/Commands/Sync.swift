@@ -98,23 +98,22 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let token = try clientToken(file: tokenFile, peer: named)
         let before = try SyncSummary.Counts(store)
-        let (report, replica) = try await Self.sync(store: store, url: url, token: token)
-        if let named, let replica { try store.setPeerReplica(named.name, replica) }
+        let report = try await Self.sync(store: store, url: url, token: token)
+        if let named, let replica = report.peerReplica { try store.setPeerReplica(named.name, replica) }
         let summary = try SyncSummary(report: report, store: store, peer: url, before: before)
         if json { try Terminal.printJSON(summary) } else { summary.print() }
         if summary.failed { throw ExitCode(1) }
     }
 
     /// Syncs with progress on stderr; records what the peer holds afterwards.
-    static func sync(store: Store, url: String, token: String) async throws -> (SyncReport, ReplicaID?) {
+    static func sync(store: Store, url: String, token: String) async throws -> SyncReport {
         let transport = HTTPTransport(baseURL: url, token: token)
         let report = try await SyncDriver.run(log: store, transport: transport) { report in
             Terminal.progress("sync: pulled \(report.pulledEvents) events, pushed \(report.pushedEvents)")
         }
         Terminal.clearProgress()
-        let replica = try await transport.heads().replica
-        if let replica { try store.recordKnownHeads(report.peerHeads, of: replica) }
-        return (report, replica)
+        if let replica = report.peerReplica { try store.recordKnownHeads(report.peerHeads, of: replica) }
+        return report
     }
 }
 
@@ -141,7 +140,7 @@ struct Clone: AsyncParsableCommand {
         _ = try await HTTPTransport(baseURL: url, token: token).heads()
         let store = try daftar.openStore(forWriting: true)
         try store.addPeer(Peer(name: "origin", url: url, tokenFile: tokenFile.map { URL(fileURLWithPath: $0).path }))
-        let (report, _) = try await SyncCommand.sync(store: store, url: url, token: token)
+        let report = try await SyncCommand.sync(store: store, url: url, token: token)
         print("cloned \(report.pulledEvents) events from \(url) into \(path) (replica \(store.identity!.origin); peer `origin`)")
     }
 }

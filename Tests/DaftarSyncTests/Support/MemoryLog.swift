@@ -25,13 +25,7 @@ final class MemoryLog: EventLog {
             var out: [ReplicaID: [ChainHead]] = [:]
             for origin in origins {
                 guard let head = state.heads[origin] else { continue }
-                var seqs: [Int64] = [head.seq]
-                var step: Int64 = 1
-                while head.seq - step >= 1 {
-                    seqs.append(head.seq - step)
-                    step *= 2
-                }
-                out[origin] = seqs.compactMap { seq in
+                out[origin] = PullRequest.checkpointSeqs(head: head.seq).compactMap { seq in
                     state.byDot[Dot(origin: origin, seq: seq)].map { ChainHead(seq: seq, hash: state.events[$0].hash) }
                 }
             }
