@@ -133,18 +133,18 @@ public struct SyncSession: Sendable {
             if outcome.sent > 0 { report.pages += 1 }
             report.ignoredClaims += outcome.ignored
             for proof in outcome.forks { found(proof, frozenHere: false) }
-            // A fork found by this push whose shared part is unknown: locate it with
-            // checkpoints before going on.
-            if !needsAgreement.isEmpty {
-                state = .pulling(target: peer)
-                return pullRequest()
-            }
             // Progress only on what we push, against the most the peer ever claimed to hold:
             // a peer cannot fake it with made-up origins or heads that go back and forth.
             let advanced = target.heads.keys.contains { origin in (outcome.peerHeads[origin]?.seq ?? 0) > (bestPeer[origin] ?? 0) }
             for (origin, head) in outcome.peerHeads.heads where target[origin] != nil { bestPeer[origin] = max(bestPeer[origin] ?? 0, head.seq) }
             peer = outcome.peerHeads
             report.peerHeads = peer
+            // A fork found by this push whose shared part is unknown: locate it with
+            // checkpoints before going on (the push resumes from the heads just received).
+            if !needsAgreement.isEmpty {
+                state = .pulling(target: peer)
+                return pullRequest()
+            }
             if outcome.sent == 0 { return finish() }  // nothing more we can send
             idleRounds = advanced || !outcome.forks.isEmpty ? 0 : idleRounds + 1
             if idleRounds >= Self.maxIdleRounds {
