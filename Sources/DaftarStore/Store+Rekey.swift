@@ -46,7 +46,7 @@ extension Store {
         }
         let backup = path + ".before-rekey"
         guard !fm.fileExists(atPath: backup) else {
-            throw DaftarError(.badStore, "\(backup) exists already, from an earlier rekey; move it away first")
+            throw DaftarError(.badInput, "\(backup) exists already, from an earlier rekey; move it away first")
         }
 
         // What the new store holds, and what is re-issued.

@@ -92,10 +92,9 @@ extension Daftar.Bundle {
                 // Hashes are unknown here: only the seqs matter for what to send.
                 let seqs = VersionVector.parseSeqs(since) ?? [:]
                 var vv = VersionVector()
-                let held = try store.versionVector()
                 for (origin, seq) in seqs where seq > 0 {
                     // The receiver's hash at that seq is taken to be ours (it cannot be checked here).
-                    guard let hash = try store.hash(of: origin, at: seq) ?? (held[origin]?.seq == seq ? held[origin]?.hash : nil) else {
+                    guard let hash = try store.hash(of: origin, at: seq) else {
                         throw DaftarError(.badInput, "--since names \(origin):\(seq), which this store does not hold; it cannot know what comes after it")
                     }
                     vv[origin] = ChainHead(seq: seq, hash: hash)
