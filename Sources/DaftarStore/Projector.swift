@@ -10,7 +10,7 @@ import GRDB
 enum Projector {
     /// Bump when what the projections hold, or how they are derived, changes: stores are
     /// rebuilt from their log on first open by the new code.
-    static let version = 3
+    static let version = 4
     static let stateName = "main"
 
     static func apply(_ event: Event, _ db: Database) throws {
@@ -26,9 +26,12 @@ enum Projector {
         }
     }
 
-    /// Several `article.ingested` events may exist for one article (other file names, other
-    /// replicas): the article row is derived from its text (the same for all, as the id is its
-    /// hash), and the file shown is that of the earliest event by `(time, origin, seq)`.
+    /// Several `article.ingested` events may exist for one story: the same text under other
+    /// file names or from other replicas, and copies whose parsed bodies are equal (other line
+    /// endings, another scraped tail). They are one `articles` row, keyed by the story and
+    /// shown under the id, file and text of the earliest event by `(time, origin, seq)`; every
+    /// event is a row of `article_sources`. Annotations and tags made on any copy are shown on
+    /// that row: when an earlier copy arrives, they move to its id.
     static func applyArticleIngested(_ event: Event, _ db: Database) throws {
         guard let data = event.data,
             let article = data["article"]?.stringValue,
@@ -36,30 +39,76 @@ enum Projector {
             let text = data["text"]?.stringValue,
             ArticleText.id(of: text) == article
         else { return }
+        let parsed = ArticleText(parsing: text)
+        let story = parsed.story
 
         try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO article_sources(origin, seq, article, file, time, author) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [event.origin.rawValue, event.seq, article, file, event.time, event.author])
+            INSERT OR IGNORE INTO article_sources(origin, seq, article, file, time, author, story, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [event.origin.rawValue, event.seq, article, file, event.time, event.author, story, ArticleText.content(of: text)])
 
-        let updated = try db.cachedStatement(sql: """
-            UPDATE articles SET file = ?4, first_time = ?1, first_origin = ?2, first_seq = ?3
-            WHERE id = ?5 AND (?1, ?2, ?3) < (first_time, first_origin, first_seq)
-            """)
-        try updated.execute(arguments: [event.time, event.origin.rawValue, event.seq, file, article])
-        if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM articles WHERE id = ?)"), arguments: [article]) == true {
+        let shown = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT rowid, id, first_time, first_origin, first_seq FROM articles WHERE story = ?"), arguments: [story])
+        if let shown {
+            let first: (Int64, String, Int64) = (shown[2], shown[3], shown[4])
+            guard (event.time, event.origin.rawValue, event.seq) < first else { return }
+            // An earlier copy: the story is shown as it. Its body is the same, so the search
+            // index row stays; the title and date come from the earlier copy's text.
+            try db.cachedStatement(sql: """
+                UPDATE articles SET id = ?, file = ?, published = ?, body_start = ?, first_time = ?, first_origin = ?, first_seq = ?
+                WHERE rowid = ?
+                """).execute(arguments: [article, file, parsed.published, parsed.bodyStart, event.time, event.origin.rawValue, event.seq, shown[0] as Int64])
+            if shown[1] as String != article { try gatherCopies(story: story, shownAs: article, db) }
             return
         }
 
-        let parsed = ArticleText(parsing: text)
         try db.cachedStatement(sql: """
-            INSERT INTO articles(id, title, published, body, body_start, file, first_time, first_origin, first_seq)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO articles(id, title, published, body, body_start, file, first_time, first_origin, first_seq, story)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [
                 article, parsed.title, parsed.published, parsed.body, parsed.bodyStart, file,
-                event.time, event.origin.rawValue, event.seq,
+                event.time, event.origin.rawValue, event.seq, story,
             ])
         try db.cachedStatement(sql: "INSERT INTO articles_fts(rowid, title, body) VALUES (?, ?, ?)")
             .execute(arguments: [db.lastInsertedRowID, parsed.title, parsed.body])
+        try gatherCopies(story: story, shownAs: article, db)
+    }
+
+    /// Moves what was shown on any copy of `story` to the id it is shown as: annotations
+    /// (placed again in the body when their positions were counted in another copy) and
+    /// article tags (one observed-remove set over the tag events of every copy).
+    static func gatherCopies(story: String, shownAs article: String, _ db: Database) throws {
+        let moved = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT n.id FROM annotations n
+            WHERE n.article IN (SELECT DISTINCT article FROM article_sources WHERE story = ?) AND n.article <> ?
+            """), arguments: [story, article])
+        for id in moved { try reproject(annotation: id, db) }
+        let tagged = try Bool.fetchOne(db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM article_tag_events WHERE article IN (SELECT DISTINCT article FROM article_sources WHERE story = ?))
+            """), arguments: [story]) ?? false
+        if tagged { try reprojectArticleTags(shownAs: article, db) }
+    }
+
+    /// The id an article is shown under: that of the earliest copy of its story; the id
+    /// itself while no copy is archived here (an annotation may arrive before its article).
+    static func shownArticle(_ article: String, _ db: Database) throws -> String {
+        try String.fetchOne(db.cachedStatement(sql: """
+            SELECT a.id FROM article_sources s JOIN articles a ON a.story = s.story WHERE s.article = ? LIMIT 1
+            """), arguments: [article]) ?? article
+    }
+
+    /// Where an annotation is shown: on the article its copy is shown as, at the same
+    /// positions when the quote is there, else placed again by its quote and context (its
+    /// positions were counted in a copy whose text differs, e.g. by CR LF line endings).
+    static func placed(_ view: AnnotationView, _ db: Database) throws -> (article: String, anchor: TextAnchor) {
+        let article = try shownArticle(view.article, db)
+        let anchor = view.anchor
+        let atPositions = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT substr(body, ? + 1, ?) FROM articles WHERE id = ?"),
+            arguments: [anchor.start, anchor.end - anchor.start, article])
+        guard let atPositions, atPositions != anchor.exact,
+            let body = try String.fetchOne(db.cachedStatement(sql: "SELECT body FROM articles WHERE id = ?"), arguments: [article])
+        else { return (article, anchor) }
+        return (article, Anchoring(body: body).relocate(anchor) ?? anchor)
     }
 
     /// Empties every projection (the log is untouched).
@@ -113,9 +162,10 @@ enum Projector {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [id])
             return
         }
+        let (article, anchor) = try placed(view, db)
         let note = view.note.displayed?.value ?? ""
         let arguments: StatementArguments = [
-            id, view.article, view.anchor.exact, view.anchor.prefix, view.anchor.suffix, view.anchor.start, view.anchor.end,
+            id, article, anchor.exact, anchor.prefix, anchor.suffix, anchor.start, anchor.end,
             note, view.motivation.displayed?.value ?? "highlighting", view.creator, view.created, view.modified,
             view.deleted, view.inConflict,
         ]
@@ -146,14 +196,29 @@ enum Projector {
         guard let article = event.data?["article"]?.stringValue else { return }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO article_tag_events(article, origin, seq) VALUES (?, ?, ?)")
             .execute(arguments: [article, event.origin.rawValue, event.seq])
-        let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM article_tag_events WHERE article = ?"), arguments: [article])
-            .map { ($0[0] as String, $0[1] as Int64) }
+        try reprojectArticleTags(shownAs: shownArticle(article, db), db)
+    }
+
+    /// The tags of the article shown as `article`: one observed-remove set over the tag events
+    /// of every copy of its story.
+    static func reprojectArticleTags(shownAs article: String, _ db: Database) throws {
+        let copies = try String.fetchAll(db.cachedStatement(sql: """
+            SELECT DISTINCT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?
+            """), arguments: [article])
+        let names = copies.isEmpty ? [article] : copies
+        var dots: [(String, Int64)] = []
+        for copy in names {
+            dots += try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM article_tag_events WHERE article = ?"), arguments: [copy])
+                .map { ($0[0] as String, $0[1] as Int64) }
+        }
         let all = try events(dots, db)
         func pairs(_ type: String) -> [(String, Event)] {
             all.filter { $0.type == type }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
         }
         let tags = ObservedRemoveSet.entries(adds: pairs("article.tagged"), removes: pairs("article.untagged"))
-        try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article = ?").execute(arguments: [article])
+        for copy in names {
+            try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article = ?").execute(arguments: [copy])
+        }
         for (key, entry) in tags {
             try db.cachedStatement(sql: "INSERT INTO article_tags(article, tag, display, added) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [article, key, entry.display, entry.addedKey])

@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -22,6 +22,9 @@ public enum Schema {
         }
         migrator.registerMigration("v5-fork-proofs") { db in
             try db.execute(sql: v5)
+        }
+        migrator.registerMigration("v6-stories") { db in
+            try db.execute(sql: v6)
         }
         return migrator
     }
@@ -232,5 +235,23 @@ public enum Schema {
         BEGIN
             SELECT RAISE(ABORT, 'events are append-only: UPDATE refused');
         END;
+        """
+
+    static let v6 = """
+        -- One article per story: copies whose bodies are equal (other line endings, another
+        -- scraped tail) are one row in `articles`, shown under the id of the earliest copy, with
+        -- every copy in `article_sources`. `story` is the SHA-256 of the parsed body; `content`
+        -- that of the original as a reader sees it (line endings and trailing whitespace
+        -- ignored). The projections are emptied here and rebuilt from the log on open
+        -- (projection version 4); no event changes.
+        DELETE FROM articles;
+        INSERT INTO articles_fts(articles_fts) VALUES ('delete-all');
+        DELETE FROM article_sources;
+        UPDATE projection_state SET version = 0;
+        ALTER TABLE articles ADD COLUMN story TEXT NOT NULL DEFAULT '';
+        CREATE UNIQUE INDEX articles_by_story ON articles(story);
+        ALTER TABLE article_sources ADD COLUMN story TEXT NOT NULL DEFAULT '';
+        ALTER TABLE article_sources ADD COLUMN content TEXT NOT NULL DEFAULT '';
+        CREATE INDEX article_sources_by_story ON article_sources(story, file);
         """
 }

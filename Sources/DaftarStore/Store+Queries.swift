@@ -15,6 +15,8 @@ public struct ArticleSummary: Sendable, Hashable, Codable {
 
 /// One `article.ingested` event of an article.
 public struct ArticleSource: Sendable, Hashable, Codable {
+    /// The id of this copy's text: the article's own id, or another copy's whose body is equal.
+    public var article: String
     public var file: String
     public var origin: String
     public var seq: Int64
@@ -79,15 +81,18 @@ extension Store {
         ArticleSummary(id: row[0], title: row[1], published: row[2], file: row[3], added: row[4])
     }
 
-    /// Resolves a full id or an unambiguous prefix (like git) to an article id.
+    /// Resolves a full id or an unambiguous prefix (like git) to an article id: the id of any
+    /// copy names the article it is shown as.
     public func resolveArticle(_ prefix: String) throws -> String {
         let lowered = prefix.lowercased()
         guard !lowered.isEmpty, lowered.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
             throw DaftarError(.notFound, "\"\(prefix)\" is not an article id (ids are hex, e.g. from `daftar list`)")
         }
         let matches = try writer.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
-                                arguments: [lowered, lowered + "g"])
+            try String.fetchAll(db, sql: """
+                SELECT DISTINCT a.id FROM article_sources s JOIN articles a ON a.story = s.story
+                WHERE s.article >= ? AND s.article < ? ORDER BY a.id LIMIT 6
+                """, arguments: [lowered, lowered + "g"])
         }
         switch matches.count {
         case 0: throw DaftarError(.notFound, "no article with an id starting \(lowered); see `daftar list`")
@@ -105,9 +110,12 @@ extension Store {
                 throw DaftarError(.notFound, "no article \(id)")
             }
             let sources = try Row.fetchAll(
-                db, sql: "SELECT file, origin, seq, time, author FROM article_sources WHERE article = ? ORDER BY time, origin, seq",
+                db, sql: """
+                    SELECT s.article, s.file, s.origin, s.seq, s.time, s.author FROM articles a JOIN article_sources s ON s.story = a.story
+                    WHERE a.id = ? ORDER BY s.time, s.origin, s.seq
+                    """,
                 arguments: [id]
-            ).map { ArticleSource(file: $0[0], origin: $0[1], seq: $0[2], time: $0[3], author: $0[4]) }
+            ).map { ArticleSource(article: $0[0], file: $0[1], origin: $0[2], seq: $0[3], time: $0[4], author: $0[5]) }
             return ArticleDetail(summary: Self.summary(row), body: row[5], sources: sources)
         }
     }

@@ -78,13 +78,16 @@ extension Store {
         func feed(_ value: JSONValue) { hasher.update(data: value.canonicalBytes) }
         hasher.update(data: Array("daftar-digest-v\(Projector.version)\n".utf8))
         // Streams: one article at a time, its sources by index, so memory stays flat.
-        let sourcesOf = try db.cachedStatement(sql: "SELECT file, origin, seq, time, author FROM article_sources WHERE article = ? ORDER BY origin, seq")
-        let articles = try Row.fetchCursor(db, sql: "SELECT id, title, published, body, body_start, file FROM articles ORDER BY id")
+        let sourcesOf = try db.cachedStatement(sql: "SELECT file, origin, seq, time, author, article FROM article_sources WHERE story = ? ORDER BY origin, seq")
+        let articles = try Row.fetchCursor(db, sql: "SELECT id, title, published, body, body_start, file, story FROM articles ORDER BY id")
         while let row = try articles.next() {
             let id: String = row[0]
             let published: String? = row[2]
-            let sources = try Row.fetchAll(sourcesOf, arguments: [id]).map { source -> JSONValue in
-                ["file": .string(source[0]), "origin": .string(source[1]), "seq": .int(source[2]), "time": .int(source[3]), "author": .string(source[4])]
+            let sources = try Row.fetchAll(sourcesOf, arguments: [row[6] as String]).map { source -> JSONValue in
+                [
+                    "file": .string(source[0]), "origin": .string(source[1]), "seq": .int(source[2]), "time": .int(source[3]),
+                    "author": .string(source[4]), "copy": .string(source[5]),
+                ]
             }
             feed([
                 "article": .string(id), "title": .string(row[1]), "published": published.map(JSONValue.string) ?? .null,
@@ -102,8 +105,7 @@ extension Store {
         func register(_ r: Register) -> JSONValue {
             .array(r.values.map { ["value": .string($0.value), "origin": .string($0.dot.origin.rawValue), "seq": .int($0.dot.seq)] })
         }
-        for id in try String.fetchAll(db, sql: "SELECT id FROM annotations ORDER BY id") {
-            guard let view = try Projector.annotationView(id, db) else { continue }
+        for view in try annotationViews(db, ids: String.fetchAll(db, sql: "SELECT id FROM annotations ORDER BY id")) {
             feed([
                 "annotation": .string(view.id), "article": .string(view.article),
                 "exact": .string(view.anchor.exact), "prefix": .string(view.anchor.prefix), "suffix": .string(view.anchor.suffix),
@@ -123,8 +125,18 @@ extension Store {
     }
 
     /// Resolves annotations from their events (the merge rules of DaftarCore).
+    /// Each is shown on the article its copy is shown as, at its placed positions (the
+    /// projection's row).
     static func annotationViews(_ db: Database, ids: [String]) throws -> [AnnotationView] {
-        try ids.compactMap { try Projector.annotationView($0, db) }
+        let placed = try db.cachedStatement(sql: #"SELECT article, exact, prefix, suffix, start, "end" FROM annotations WHERE id = ?"#)
+        return try ids.compactMap { id in
+            guard var view = try Projector.annotationView(id, db) else { return nil }
+            if let row = try Row.fetchOne(placed, arguments: [id]) {
+                view.article = row[0]
+                view.anchor = TextAnchor(exact: row[1], prefix: row[2], suffix: row[3], start: row[4], end: row[5])
+            }
+            return view
+        }
     }
 
     /// Re-verifies the whole log from its stored bytes: every event's hashes, every chain

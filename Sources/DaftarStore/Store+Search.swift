@@ -53,7 +53,7 @@ public struct SearchFilter: Sendable, Hashable {
             arguments.append(until)
         }
         if let fileGlob {
-            conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.article = a.id AND s.file GLOB ?)")
+            conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.story = a.story AND s.file GLOB ?)")
             arguments.append(fileGlob)
         }
         if let tag {

@@ -37,7 +37,7 @@ final class StoreFixture {
     static var seedsDirectory: String { Repository.seedsDirectory }
 
     static func seedFiles() throws -> [SourceFile] {
-        try SourceFile.expand([seedsDirectory]).map { try SourceFile.read(path: $0) }
+        try SourceFile.expand([seedsDirectory]).files.map { try SourceFile.read(path: $0) }
     }
 }
 

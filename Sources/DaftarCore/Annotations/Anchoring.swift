@@ -118,6 +118,18 @@ public struct Anchoring: Sendable {
         return best
     }
 
+    /// `anchor` placed in this body when its positions were counted in another text (a copy
+    /// with other line endings): the occurrence of its quote with its context, else of the
+    /// quote alone, nearest to its old start; nil when the quote is not here.
+    public func relocate(_ anchor: TextAnchor) -> TextAnchor? {
+        var candidates = occurrences(of: anchor.exact, prefix: anchor.prefix, suffix: anchor.suffix)
+        if candidates.isEmpty { candidates = occurrences(of: anchor.exact) }
+        guard let nearest = candidates.min(by: { abs($0.lowerBound - anchor.start) < abs($1.lowerBound - anchor.start) }) else {
+            return nil
+        }
+        return TextAnchor(body: body, start: nearest.lowerBound, end: nearest.upperBound)
+    }
+
     /// The body's text in `range`.
     public func text(_ range: Range<Int>) -> String {
         String(String.UnicodeScalarView(body[range.clamped(to: 0..<body.count)]))

@@ -9,14 +9,19 @@ import Crypto
 /// - the first non-empty line is the ``title`` — it stays in the ``body`` too, because it is
 ///   sometimes a caption or a dateline rather than a headline;
 /// - everything from the first line that is exactly `مطالب مرتبط`, `نظرات کاربران` or `|` to
-///   the end is a scraped tail (other articles' teasers) and is left out of the body.
+///   the end is a scraped tail (other articles' teasers) and is left out of the body;
+/// - line endings (CR LF, CR) become LF and each line's trailing whitespace is dropped, so a
+///   copy saved on another system is the same body.
+///
+/// Copies whose bodies are equal are one article with several sources: ``story`` names them.
 public struct ArticleText: Sendable, Hashable {
     /// The first non-empty line after the metadata prefix, whitespace-trimmed.
     public let title: String
     /// `YYYY-MM-DD` from the metadata prefix, when there is one.
     public let published: String?
     /// The article's own text: the original after the prefix, before the scraped tail,
-    /// trimmed of surrounding whitespace. A verbatim slice of the original.
+    /// trimmed of surrounding whitespace, with LF line endings and no trailing whitespace on
+    /// any line.
     public let body: String
     /// Where ``body`` starts in the original, in Unicode scalars.
     public let bodyStart: Int
@@ -27,6 +32,43 @@ public struct ArticleText: Sendable, Hashable {
     /// The article id: SHA-256 (hex) of the NFC original text's UTF-8.
     public static func id(of original: String) -> String {
         ByteEncoding.hex(SHA256.hash(data: Array(original.nfc.utf8)))
+    }
+
+    /// The story: SHA-256 (hex) of the NFC body. Copies of one article (other line endings,
+    /// another scraped tail) share it, and are shown as one article.
+    public var story: String { ByteEncoding.hex(SHA256.hash(data: Array(body.nfc.utf8))) }
+
+    /// What makes two files the same text for a reader: SHA-256 (hex) of the NFC original
+    /// without a byte-order mark, with LF line endings, without trailing whitespace on any line
+    /// and without blank lines at either end. The same content under the same file name is
+    /// already archived.
+    public static func content(of original: String) -> String {
+        var text = Self.normalizingLines(original.nfc.unicodeScalars[...])
+        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+        return ByteEncoding.hex(SHA256.hash(data: Array(text.trimmingWhitespace.utf8)))
+    }
+
+    /// `scalars` with CR LF and CR as LF and each line's trailing whitespace removed.
+    static func normalizingLines(_ scalars: Substring.UnicodeScalarView) -> String {
+        var out = String.UnicodeScalarView()
+        var pendingSpace = String.UnicodeScalarView()
+        var i = scalars.startIndex
+        while i < scalars.endIndex {
+            let s = scalars[i]
+            i = scalars.index(after: i)
+            if s == "\r" || s == "\n" {
+                if s == "\r", i < scalars.endIndex, scalars[i] == "\n" { i = scalars.index(after: i) }
+                pendingSpace.removeAll(keepingCapacity: true)
+                out.append("\n")
+            } else if s.isWhiteSpace {
+                pendingSpace.append(s)
+            } else {
+                out.append(contentsOf: pendingSpace)
+                pendingSpace.removeAll(keepingCapacity: true)
+                out.append(s)
+            }
+        }
+        return String(out)
     }
 
     public init(parsing original: String) {
@@ -91,7 +133,13 @@ public struct ArticleText: Sendable, Hashable {
         }
         while end > start, view[view.index(before: end)].isWhiteSpace { end = view.index(before: end) }
 
-        let body = String(view[start..<end])
+        let slice = view[start..<end]
+        let needsNormalizing = slice.contains("\r") || slice.indices.contains { j in
+            guard slice[j] == "\n", j > slice.startIndex else { return false }
+            let before = slice[slice.index(before: j)]
+            return before.isWhiteSpace && before != "\n"
+        }
+        let body = needsNormalizing ? Self.normalizingLines(slice) : String(slice)
         self.body = body
         self.bodyStart = startOffset
         self.published = published

@@ -95,32 +95,64 @@ public struct SourceFile: Sendable, Hashable {
         return "\(bytes) bytes"
     }
 
+    /// What walking the given paths found.
+    public struct Expansion: Sendable, Equatable {
+        /// Files as given, and those found in folders, in order (names sorted per folder).
+        public var files: [String] = []
+        /// One message per entry that could not be read (a broken link, an unreadable folder).
+        public var problems: [String] = []
+        /// One message per symbolic link not followed because it leads back into a folder
+        /// being walked.
+        public var loops: [String] = []
+    }
+
     /// The files named by `paths`: files as given, directories walked recursively (hidden
-    /// entries skipped, names sorted). Paths that do not exist are returned too, so that
-    /// reading them reports the error by name.
-    public static func expand(_ paths: [String]) -> [String] {
-        let fm = FileManager.default
-        var out: [String] = []
+    /// entries skipped, names sorted). Symbolic links are followed — a path given as a link to
+    /// a folder is walked, a link inside a folder is followed once — and a link back into a
+    /// folder being walked is reported as a loop. Paths that do not exist are returned too,
+    /// so that reading them reports the error by name.
+    public static func expand(_ paths: [String]) -> Expansion {
+        var out = Expansion()
         for path in paths {
             var isDirectory: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
-                out.append(path)
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                out.files.append(path)
                 continue
             }
-            var found: [String] = []
-            let base = URL(fileURLWithPath: path)
-            if let walker = fm.enumerator(
-                at: base, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-            {
-                for case let url as URL in walker {
-                    if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
-                        let relative = String(url.path.dropFirst(base.path.count)).drop(while: { $0 == "/" })
-                        found.append((path as NSString).appendingPathComponent(String(relative)))
-                    }
-                }
-            }
-            out.append(contentsOf: found.sorted())
+            walk(path, into: &out, walking: [realPath(path)])
         }
         return out
+    }
+
+    /// Adds the files under the folder `path`; `walking` holds the real paths of the folders
+    /// from the root down to it.
+    private static func walk(_ path: String, into out: inout Expansion, walking: [String]) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: path) else {
+            out.problems.append("\(path): folder cannot be read (check its permissions)")
+            return
+        }
+        for name in names.sorted() where !name.hasPrefix(".") {
+            let child = (path as NSString).appendingPathComponent(name)
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: child, isDirectory: &isDirectory) else {
+                out.problems.append("\(child): a symbolic link to nothing (\((try? fm.destinationOfSymbolicLink(atPath: child)) ?? "?"))")
+                continue
+            }
+            guard isDirectory.boolValue else {
+                out.files.append(child)
+                continue
+            }
+            let real = realPath(child)
+            if walking.contains(real) {
+                out.loops.append("\(child): a symbolic link loop (it leads back to \(real)); not followed")
+                continue
+            }
+            walk(child, into: &out, walking: walking + [real])
+        }
+    }
+
+    private static func realPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 }

@@ -7,12 +7,16 @@ public enum IngestOutcome: Sendable, Hashable {
     case added(articleID: String)
     /// A known article under a new file name: its provenance was recorded.
     case newProvenance(articleID: String)
+    /// A copy of an archived article (its body is equal, the file differs: line endings,
+    /// another scraped tail): recorded as one more source of `articleID`, the id it is shown as.
+    case copy(articleID: String, copyID: String)
     /// The same content under the same file name: nothing written.
     case alreadyArchived(articleID: String)
 
+    /// The article the file is shown as.
     public var articleID: String {
         switch self {
-        case .added(let id), .newProvenance(let id), .alreadyArchived(let id): id
+        case .added(let id), .newProvenance(let id), .copy(let id, _), .alreadyArchived(let id): id
         }
     }
 }
@@ -28,31 +32,40 @@ extension Store {
         ])
     }
 
-    /// Ingests a batch of files in one transaction (one commit, sealed): new articles and new
-    /// provenance are recorded; the same content under the same name writes nothing.
-    /// Returns one outcome per file, in order.
+    /// Ingests a batch of files in one transaction (one commit, sealed): new articles, copies
+    /// of archived ones and new provenance are recorded; the same content under the same name
+    /// (line endings and trailing whitespace aside) writes nothing. Returns one outcome per
+    /// file, in order.
     public func ingest(_ files: [SourceFile]) throws -> [IngestOutcome] {
         try writer.write { db in
             var outcomes: [IngestOutcome] = []
             var drafts: [EventDraft] = []
             var seenInBatch: Set<[String]> = []
-            var articlesInBatch: Set<String> = []
-            let archived = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM article_sources WHERE article = ? AND file = ?)")
-            let known = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM articles WHERE id = ?)")
+            var storiesInBatch: [String: String] = [:]
+            let archived = try db.cachedStatement(sql: """
+                SELECT a.id FROM article_sources s JOIN articles a ON a.story = s.story WHERE s.story = ? AND s.file = ? AND s.content = ? LIMIT 1
+                """)
+            let shown = try db.cachedStatement(sql: "SELECT id FROM articles WHERE story = ?")
             for file in files {
                 let id = ArticleText.id(of: file.text)
+                let story = ArticleText(parsing: file.text).story
+                let content = ArticleText.content(of: file.text)
                 let name = file.name.nfc
-                if try seenInBatch.contains([id, name]) || (Bool.fetchOne(archived, arguments: [id, name]) ?? false) {
-                    outcomes.append(.alreadyArchived(articleID: id))
+                if seenInBatch.contains([story, name, content]) {
+                    outcomes.append(.alreadyArchived(articleID: storiesInBatch[story] ?? id))
                     continue
                 }
-                seenInBatch.insert([id, name])
-                if try articlesInBatch.contains(id) || (Bool.fetchOne(known, arguments: [id]) ?? false) {
-                    outcomes.append(.newProvenance(articleID: id))
+                if let existing = try String.fetchOne(archived, arguments: [story, name, content]) {
+                    outcomes.append(.alreadyArchived(articleID: existing))
+                    continue
+                }
+                seenInBatch.insert([story, name, content])
+                if let shownAs = try storiesInBatch[story] ?? String.fetchOne(shown, arguments: [story]) {
+                    outcomes.append(shownAs == id ? .newProvenance(articleID: id) : .copy(articleID: shownAs, copyID: id))
                 } else {
                     outcomes.append(.added(articleID: id))
+                    storiesInBatch[story] = id
                 }
-                articlesInBatch.insert(id)
                 drafts.append(Self.ingestedDraft(file, articleID: id))
             }
             try commit(drafts, db)

@@ -7,9 +7,13 @@ struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Archive article files (UTF-8, or UTF-16 with a byte-order mark).",
         discussion: """
-            Directories are walked recursively (hidden entries skipped). An article's id is the \
-            SHA-256 of its text, so the same content under the same file name is "already \
-            archived" and writes nothing; under another name, its new provenance is recorded. \
+            Directories are walked recursively (hidden entries skipped); symbolic links are \
+            followed, and a link that leads back into a folder being walked is reported as a loop. \
+            An article's id is the SHA-256 of its text. The same content under the same file name \
+            (line endings, a byte-order mark and trailing whitespace aside) is "already archived" \
+            and writes nothing; under another name, its new provenance is recorded. A file whose \
+            article body equals an archived one's (another copy of the story: other line endings, \
+            another scraped tail) is a copy: one more source of that article, named on stderr. \
             Files that cannot be read (bad encoding, binary, empty, too large) are reported and \
             skipped; the rest are archived. Files are committed in batches: an interrupted \
             ingest keeps whole batches, and running it again completes it.
@@ -44,6 +48,8 @@ struct Ingest: ParsableCommand {
         var path: String
         var status: String
         var id: String?
+        /// For a copy: the id of its own text (`id` is the article it is shown as).
+        var copy: String?
         var error: String?
     }
 
@@ -51,37 +57,61 @@ struct Ingest: ParsableCommand {
         var files: [FileReport] = []
         var added = 0
         var newProvenance = 0
+        var copies = 0
         var alreadyArchived = 0
         var failed = 0
+        var loops: [String] = []
     }
 
     func run() throws {
         let store = try daftar.openStore(forWriting: true)
-        let paths = SourceFile.expand(self.paths)
+        let expansion = SourceFile.expand(self.paths)
+        let paths = expansion.files
         var report = Report()
         let batchBytes = 8 << 20
+        let printsLines = verbose && !json
+
+        for problem in expansion.problems {
+            Terminal.error("skipped \(problem)")
+            report.failed += 1
+            report.files.append(FileReport(path: problem, status: "failed", error: problem))
+        }
+        for loop in expansion.loops {
+            Terminal.note(loop)
+            report.loops.append(loop)
+        }
 
         func record(_ path: String, _ outcome: IngestOutcome) {
             let status: String
+            var copy: String? = nil
             switch outcome {
             case .added: status = "added"; report.added += 1
             case .newProvenance: status = "new provenance"; report.newProvenance += 1
+            case .copy(let shownAs, let copyID):
+                status = "copy"
+                copy = copyID
+                report.copies += 1
+                if !json {
+                    Terminal.clearProgress()
+                    Terminal.note("\(Terminal.safe(path)) is a copy of article \(shownAs.prefix(12)) (the same text but for line endings or the scraped tail): recorded as one more source")
+                }
             case .alreadyArchived: status = "already archived"; report.alreadyArchived += 1
             }
-            report.files.append(FileReport(path: path, status: status, id: outcome.articleID))
-            if verbose { print("\(status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.articleID.prefix(12))  \(path)") }
+            report.files.append(FileReport(path: path, status: status, id: outcome.articleID, copy: copy))
+            if printsLines { print("\(status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.articleID.prefix(12))  \(Terminal.safe(path))") }
         }
 
         var pending: [SourceFile] = []
         var pendingBytes = 0
-        var done = 0
+        var committed = 0
         func flush() throws {
             guard !pending.isEmpty else { return }
             let outcomes = try store.ingest(pending)
             for (file, outcome) in zip(pending, outcomes) { record(file.path, outcome) }
-            done += pending.count
+            committed += pending.count
             pending.removeAll()
             pendingBytes = 0
+            Terminal.progress("ingesting: \(committed)/\(paths.count) files archived")
         }
 
         for (i, path) in paths.enumerated() {
@@ -91,12 +121,12 @@ struct Ingest: ParsableCommand {
                 pendingBytes += file.text.utf8.count
             } catch let error as DaftarError {
                 Terminal.clearProgress()
-                Terminal.error("skipped \(error.message)\(error.code == .tooLarge ? "; --max-size raises the limit" : "")")
+                Terminal.error("skipped \(Terminal.safe(error.message))\(error.code == .tooLarge ? "; --max-size raises the limit" : "")")
                 report.failed += 1
                 report.files.append(FileReport(path: path, status: "failed", error: error.message))
             }
             if pending.count >= batch || pendingBytes >= batchBytes { try flush() }
-            if i % 16 == 0 { Terminal.progress("ingesting: \(i + 1)/\(paths.count) files") }
+            if i % 16 == 0 { Terminal.progress("ingesting: \(committed)/\(paths.count) files archived, \(i + 1) read") }
         }
         try flush()
         Terminal.clearProgress()
@@ -105,11 +135,13 @@ struct Ingest: ParsableCommand {
             try Terminal.printJSON(report)
         } else {
             var parts = ["\(report.added) new article\(report.added == 1 ? "" : "s")"]
+            if report.copies > 0 { parts.append("\(report.copies) cop\(report.copies == 1 ? "y" : "ies") of archived articles") }
             if report.newProvenance > 0 { parts.append("\(report.newProvenance) new provenance") }
             parts.append("\(report.alreadyArchived) already archived")
             if report.failed > 0 { parts.append("\(report.failed) failed") }
-            let nothing = report.added + report.newProvenance == 0 ? " — nothing new to archive" : ""
-            print("\(paths.count) file\(paths.count == 1 ? "" : "s"): \(parts.joined(separator: ", "))\(nothing)")
+            let nothing = report.added + report.newProvenance + report.copies == 0 ? " — nothing new to archive" : ""
+            let count = paths.count + expansion.problems.count
+            print("\(count) file\(count == 1 ? "" : "s"): \(parts.joined(separator: ", "))\(nothing)")
         }
         if report.failed > 0 { throw ExitCode(1) }
     }

@@ -16,6 +16,12 @@ struct Search: ParsableCommand {
             Anything else (punctuation, unbalanced quotes, AND/NOT/NEAR) is read as plain words.
             --fts passes a raw SQLite FTS5 expression instead.
 
+            IN A SHELL
+            Type the query as it is: daftar search پوتین -اوکراین works (words starting with - \
+            are query words, options may come before or after them). A phrase needs its quotes \
+            kept from the shell: daftar search '"پیمان همکاری"'. Quote a word with * (همکار*) \
+            so the shell does not expand it.
+
             PERSIAN
             Letters are folded (ي→ی, ك→ک, ة/ۀ→ه, أ/إ/آ→ا, ؤ→و), digits too (۱۴۰۴, ١٤٠٤ → 1404), and \
             zero-width non-joiners, diacritics and tatweel are ignored inside a word. A word also \
@@ -32,7 +38,9 @@ struct Search: ParsableCommand {
 
     @ParentCommand var daftar: Daftar
 
-    @Argument(help: "The query (see QUERY LANGUAGE).")
+    /// Every word the option parser does not know is a query word, wherever it stands, so
+    /// that `-اوکراین` (leave out) works as typed in a shell.
+    @Argument(parsing: .allUnrecognized, help: "The query (see QUERY LANGUAGE).")
     var words: [String]
 
     @Option(help: "Show at most this many results.")

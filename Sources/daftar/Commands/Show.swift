@@ -32,7 +32,8 @@ struct Show: ParsableCommand {
         print(Terminal.dim("id:        \(article.summary.id)"))
         if let published = article.summary.published { print(Terminal.dim("published: \(published)")) }
         for source in article.sources {
-            print(Terminal.dim("source:    \(source.file) — \(source.author), \(Terminal.time(source.time)), event \(source.origin.prefix(8)):\(source.seq)"))
+            let copy = source.article == article.summary.id ? "" : " (a copy: \(source.article.prefix(12)))"
+            print(Terminal.dim("source:    \(Terminal.safe(source.file)) — \(source.author), \(Terminal.time(source.time)), event \(source.origin.prefix(8)):\(source.seq)\(copy)"))
         }
         let tags = try store.tags(of: .article(id)).sorted { $0.key < $1.key }.map { "#\($0.value)" }
         if !tags.isEmpty { print(Terminal.dim("tags:      \(tags.joined(separator: " "))")) }

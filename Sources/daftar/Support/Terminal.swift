@@ -49,6 +49,21 @@ enum Terminal {
         return formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000)) + "Z"
     }
 
+    /// Text from outside (a file name, a message naming one) made safe for one line of a
+    /// terminal: control characters (newlines, ANSI escapes) and direction overrides are shown
+    /// as `\u{…}`, so a name can neither forge a line nor restyle or reorder what follows.
+    static func safe(_ text: String) -> String {
+        func unsafe(_ s: Unicode.Scalar) -> Bool {
+            s.value < 0x20 || (0x7F...0x9F).contains(s.value) || (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value)
+        }
+        guard text.unicodeScalars.contains(where: unsafe) else { return text }
+        var out = ""
+        for s in text.unicodeScalars {
+            if unsafe(s) { out += "\\u{\(String(s.value, radix: 16, uppercase: true))}" } else { out.unicodeScalars.append(s) }
+        }
+        return out
+    }
+
     /// At most `limit` scalars of one line of `text`, with an ellipsis when cut.
     static func clip(_ text: String, _ limit: Int = 90) -> String {
         let line = text.replacingOccurrences(of: "\n", with: " ")

@@ -35,7 +35,7 @@ final class SyncFixture {
 
     /// The seed articles, read as ingest reads them.
     static func seedFiles() throws -> [SourceFile] {
-        try SourceFile.expand([seedsDirectory]).map { try SourceFile.read(path: $0) }
+        try SourceFile.expand([seedsDirectory]).files.map { try SourceFile.read(path: $0) }
     }
 
     static var seedsDirectory: String { Repository.seedsDirectory }
