@@ -5,9 +5,13 @@ CREATE INDEX annotations_by_article ON annotations(article, start, id);
 
 CREATE INDEX article_sources_by_article ON article_sources(article, file);
 
+CREATE INDEX article_sources_by_story ON article_sources(story, file);
+
 CREATE INDEX article_tags_by_tag ON article_tags(tag);
 
 CREATE INDEX articles_by_first ON articles(first_time, id);
+
+CREATE UNIQUE INDEX articles_by_story ON articles(story);
 
 CREATE INDEX events_bare ON events(position) WHERE bare = 1;
 
@@ -51,7 +55,7 @@ CREATE TABLE article_sources (
     article TEXT NOT NULL,
     file TEXT NOT NULL,
     time INTEGER NOT NULL,
-    author TEXT NOT NULL,
+    author TEXT NOT NULL, story TEXT NOT NULL DEFAULT '', content TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (origin, seq)
 ) WITHOUT ROWID;
 
@@ -80,7 +84,7 @@ CREATE TABLE articles (
     first_time INTEGER NOT NULL,
     first_origin TEXT NOT NULL,
     first_seq INTEGER NOT NULL
-);
+, story TEXT NOT NULL DEFAULT '');
 
 CREATE VIRTUAL TABLE articles_fts USING fts5(
     title, body, content='articles', content_rowid='rowid', tokenize='daftar'

@@ -47,10 +47,10 @@ struct ArticleTextTests {
         #expect(article.published == expected.published)
         #expect(article.body.hasSuffix(expected.bodyEnd))
         #expect(article.body.hasPrefix(article.title))
-        // The body is a verbatim slice of the original, at bodyStart.
+        // The body starts at bodyStart in the original: its first line is there verbatim.
         let scalars = Array(original.unicodeScalars)
-        let slice = String(String.UnicodeScalarView(scalars[article.bodyStart..<article.bodyStart + article.body.unicodeScalars.count]))
-        #expect(slice == article.body)
+        let title = article.title.unicodeScalars.count
+        #expect(String(String.UnicodeScalarView(scalars[article.bodyStart..<article.bodyStart + title])) == article.title)
         for marker in ["مطالب مرتبط", "نظرات کاربران", "\n|\n"] {
             #expect(!article.body.contains(marker))
         }
@@ -77,5 +77,26 @@ struct ArticleTextTests {
     @Test func idIsTheHashOfTheNFCText() {
         #expect(ArticleText.id(of: "e\u{301}") == ArticleText.id(of: "\u{E9}"))
         #expect(ArticleText.id(of: "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    /// Line endings, a byte-order mark and trailing whitespace make no difference; another
+    /// scraped tail makes a copy: the same story, other content.
+    @Test(arguments: [
+        "عنوان\r\nمتن  \r\n\r\nبند دوم\r\n",
+        "عنوان\nمتن\n\nبند دوم\n\n\n",
+        "\u{FEFF}عنوان \t\nمتن\n\nبند دوم",
+        "عنوان\rمتن\r\rبند دوم",
+    ])
+    func copiesReadTheSame(_ copy: String) {
+        let original = "عنوان\nمتن\n\nبند دوم"
+        #expect(ArticleText(parsing: copy).body == ArticleText(parsing: original).body)
+        #expect(ArticleText.content(of: copy) == ArticleText.content(of: original))
+        #expect(ArticleText(parsing: copy + "\nنظرات کاربران\n۱۲ نظر").story == ArticleText(parsing: original).story)
+        #expect(ArticleText.content(of: copy + "\nنظرات کاربران\n۱۲ نظر") != ArticleText.content(of: original))
+    }
+
+    @Test func differentBodiesAreDifferentStories() {
+        #expect(ArticleText(parsing: "عنوان\nمتن").story != ArticleText(parsing: "عنوان\nمتن دیگر").story)
+        #expect(ArticleText(parsing: "عنوان\n  متن").story != ArticleText(parsing: "عنوان\nمتن").story)
     }
 }

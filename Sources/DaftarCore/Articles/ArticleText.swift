@@ -78,7 +78,7 @@ public struct ArticleText: Sendable, Hashable {
         var i = view.startIndex
         var offset = 0
         func skipSpaces() {
-            while i < view.endIndex, view[i].isWhiteSpace {
+            while i < view.endIndex, view[i].isWhiteSpace || view[i] == "\u{FEFF}" {
                 i = view.index(after: i)
                 offset += 1
             }
