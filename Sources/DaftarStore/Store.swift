@@ -27,7 +27,7 @@ public struct Store: Sendable {
     /// Milliseconds since 1970 from the system clock.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 
-    /// Opens (and, when `create` is true, creates) the store at `path`.
+    /// Opens (and, when `create` is true, creates) the store at `path`, for writing.
     ///
     /// - Parameters:
     ///   - forWriting: load this replica's key, creating one when the key file is missing.
@@ -39,6 +39,75 @@ public struct Store: Sendable {
         create: Bool = true,
         now: @escaping @Sendable () -> Int64 = Store.systemClock
     ) throws -> Store {
+        let exists = try checkPath(path, create: create)
+        if exists, !FileManager.default.isWritableFile(atPath: path) {
+            throw DaftarError(.readOnly, "the store at \(path) is read-only for you (no write permission): it can be read, not changed; copy it to a folder you can write to change it")
+        }
+        let writer = try connect(path, readOnly: false)
+        do {
+            try writer.write { db in _ = try checkSchema(db, path: path) }
+            try Schema.migrator.migrate(writer)
+        } catch let error as DaftarError {
+            throw error
+        } catch let error as DatabaseError {
+            throw storeError(error, path: path)
+        }
+
+        var identity: Identity? = nil
+        var notice: String? = nil
+        if forWriting {
+            (identity, notice) = try loadIdentity(keyPath: path + ".key", writer: writer)
+        }
+        let store = Store(path: path, identity: identity, identityNotice: notice, writer: writer, now: now)
+        try store.rebuildIfProjectionVersionChanged()
+        return store
+    }
+
+    /// Opens an existing store without writing to it: no transaction is taken, so it answers
+    /// while another process writes (a long ingest, a rebuild), and a store the user cannot
+    /// write (a colleague's copy, read-only media) is readable. A store last written by an
+    /// older version is upgraded first when it can be written, else refused with a message.
+    public static func openForReading(at path: String, now: @escaping @Sendable () -> Int64 = Store.systemClock) throws -> Store {
+        _ = try checkPath(path, create: false)
+        func isCurrent(_ reader: DatabasePool) throws -> Bool {
+            try reader.read { db in
+                try checkSchema(db, path: path)
+                    && Int.fetchOne(db, sql: "SELECT version FROM projection_state WHERE name = ?", arguments: [Projector.stateName]) == Projector.version
+            }
+        }
+        var reader: DatabasePool
+        let current: Bool
+        do {
+            do {
+                reader = try connect(path, readOnly: true)
+                current = try isCurrent(reader)
+            } catch let error as DaftarError where error.code == .readOnly && !FileManager.default.fileExists(atPath: path + "-wal") {
+                // Read-only media or a folder this user cannot write: SQLite cannot make the
+                // shared-memory file a WAL reader needs. With no -wal file nobody is writing,
+                // so the file is read as immutable.
+                reader = try connect(immutableURI(path), readOnly: true)
+                current = try isCurrent(reader)
+            }
+        } catch let error as DaftarError {
+            throw error
+        } catch let error as DatabaseError {
+            throw storeError(error, path: path)
+        }
+        if !current {
+            guard FileManager.default.isWritableFile(atPath: path) else {
+                throw DaftarError(.readOnly, "the store at \(path) was written by an older version of Daftar and is read-only for you, so it cannot be upgraded here; open it once where it can be written")
+            }
+            _ = try open(at: path, forWriting: false, create: false, now: now)
+        }
+        return Store(path: path, identity: nil, identityNotice: nil, writer: reader, now: now)
+    }
+
+    /// Checks what is at `path`: not a folder, not an empty file, in an existing folder.
+    /// Returns whether a file is there.
+    private static func checkPath(_ path: String, create: Bool) throws -> Bool {
+        guard !path.isEmpty else {
+            throw DaftarError(.badStore, "the store path is empty; give the path of a store file")
+        }
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -57,42 +126,55 @@ public struct Store: Sendable {
                 throw DaftarError(.badStore, "cannot create a store at \(path): directory \(parent) does not exist")
             }
         }
+        return exists
+    }
 
+    /// An SQLite URI opening `path` as a file nothing writes.
+    private static func immutableURI(_ path: String) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute) + "?immutable=1"
+    }
+
+    private static func connect(_ path: String, readOnly: Bool) throws -> DatabasePool {
         var config = Configuration()
+        config.readonly = readOnly
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             db.add(tokenizer: FoldingFTS5Tokenizer.self)
             RankFunction.register(db)
         }
-        let writer: DatabasePool
         do {
-            writer = try DatabasePool(path: path, configuration: config)
-            try writer.write { db in
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-                if !tables.isEmpty, !tables.contains("grdb_migrations") {
-                    throw DaftarError(.badStore, "\(path) is an SQLite database but not a Daftar store; choose another store path")
-                }
-                if try Schema.migrator.hasBeenSuperseded(db) {
-                    throw DaftarError(.newerSchema, "\(path) was written by a newer version of Daftar; upgrade daftar to open it")
-                }
-            }
-            try Schema.migrator.migrate(writer)
-        } catch let error as DaftarError {
-            throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_NOTADB {
-            throw DaftarError(.badStore, "\(path) is not a Daftar store (not an SQLite database); choose another store path", cause: error)
+            return try DatabasePool(path: path, configuration: config)
         } catch let error as DatabaseError {
-            throw DaftarError(.badStore, "cannot open the store at \(path): \(error.message ?? "\(error.resultCode)")", cause: error)
+            throw storeError(error, path: path)
         }
+    }
 
-        var identity: Identity? = nil
-        var notice: String? = nil
-        if forWriting {
-            (identity, notice) = try loadIdentity(keyPath: path + ".key", writer: writer)
+    /// Refuses what is not a Daftar store or was written by a newer version; returns whether
+    /// every migration has run.
+    private static func checkSchema(_ db: Database, path: String) throws -> Bool {
+        let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        if !tables.isEmpty, !tables.contains("grdb_migrations") {
+            throw DaftarError(.badStore, "\(path) is an SQLite database but not a Daftar store; choose another store path")
         }
-        let store = Store(path: path, identity: identity, identityNotice: notice, writer: writer, now: now)
-        try store.rebuildIfProjectionVersionChanged()
-        return store
+        if tables.isEmpty { return false }
+        if try Schema.migrator.hasBeenSuperseded(db) {
+            throw DaftarError(.newerSchema, "\(path) was written by a newer version of Daftar; upgrade daftar to open it")
+        }
+        return try Schema.migrator.hasCompletedMigrations(db)
+    }
+
+    private static func storeError(_ error: DatabaseError, path: String) -> DaftarError {
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            DaftarError(.badStore, "\(path) is not a Daftar store (not an SQLite database); choose another store path", cause: error)
+        case .SQLITE_READONLY:
+            DaftarError(.readOnly, "the store at \(path) is read-only for you (its folder or files cannot be written): it can be read, not changed", cause: error)
+        case .SQLITE_BUSY:
+            DaftarError(.busy, "the store at \(path) is busy: another daftar is writing to it; try again when it has finished", cause: error)
+        default:
+            DaftarError(.badStore, "cannot open the store at \(path): \(error.message ?? "\(error.resultCode)")", cause: error)
+        }
     }
 
     /// Reads the key file; creates one when it is missing. A key file that exists but cannot be

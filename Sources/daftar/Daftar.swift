@@ -24,7 +24,7 @@ struct Daftar: AsyncParsableCommand {
         ]
     )
 
-    @Option(name: .long, help: ArgumentHelp("The store file.", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The store file (default: $DAFTAR_STORE, else ~/.local/share/daftar/archive.sqlite).", valueName: "path"))
     var store: String?
 
     /// Runs the command; a `DaftarError` becomes one line on stderr and exit status 1.
@@ -54,6 +54,7 @@ struct Daftar: AsyncParsableCommand {
         case .equivocation: return error.message + "; see `daftar forks`"
         case .noStore: return error.message + " (`daftar ingest FILES`), or pass --store PATH"
         case .badStore: return error.message + " (--store PATH)"
+        case .readOnly: return error.message + " (--store PATH names another store)"
         default: return error.message
         }
     }
@@ -76,7 +77,17 @@ struct Daftar: AsyncParsableCommand {
         return ((folder as NSString).appendingPathComponent("archive.sqlite"), true)
     }
 
-    /// Opens the store. Commands that only read refuse to create one at an explicit path.
+    /// Opens the store for a command that only reads: without writing, so it answers while
+    /// another command writes, and works on a store this user cannot write. The default
+    /// store is created empty on first use.
+    func openStoreForReading() throws -> Store {
+        let (path, isDefault) = try storePath()
+        if isDefault, !FileManager.default.fileExists(atPath: path) { return try openStore(forWriting: false) }
+        return try Store.openForReading(at: path)
+    }
+
+    /// Opens the store for a command that writes. Commands that only read refuse to create
+    /// one at an explicit path.
     func openStore(forWriting: Bool) throws -> Store {
         let (path, isDefault) = try storePath()
         let store = try Store.open(at: path, forWriting: forWriting, create: forWriting || isDefault)

@@ -53,8 +53,12 @@ public final class DaftarChild {
 
     /// Starts the built `daftar` with `arguments` in `directory`; output goes to files in
     /// `directory/.runs`.
-    public init(_ arguments: [String], in directory: String, environment: [String: String]) throws {
-        guard let binary = Repository.daftarBinary else {
+    /// `executable` runs another program instead (e.g. `/bin/bash` for the README's examples);
+    /// `input` is its standard input (none by default).
+    public init(
+        _ arguments: [String], in directory: String, environment: [String: String], executable: String? = nil, input: Data? = nil
+    ) throws {
+        guard let binary = executable ?? Repository.daftarBinary else {
             throw DaftarTestError("the daftar executable was not found next to the test bundle nor in .build/{debug,release}")
         }
         let process = Process()
@@ -72,7 +76,13 @@ public final class DaftarChild {
         }
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        if let input {
+            let inPath = directory + "/.runs/\(id).in"
+            _ = FileManager.default.createFile(atPath: inPath, contents: input)
+            process.standardInput = FileHandle(forReadingAtPath: inPath)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         try process.run()
         try? out.close()
         try? err.close()

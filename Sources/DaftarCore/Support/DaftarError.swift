@@ -45,6 +45,8 @@ public struct DaftarError: Error, Sendable, CustomStringConvertible {
         case missingPrerequisites
         /// The store is locked by another writer for longer than the wait allows.
         case busy
+        /// The store cannot be written by this user (permissions, read-only media).
+        case readOnly
     }
 
     public let code: Code

@@ -147,7 +147,7 @@ struct Annotations: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try daftar.openStore(forWriting: false)
+        let store = try daftar.openStoreForReading()
         let article = try self.article.map(store.resolveArticle)
         let views = try store.annotations(article: article, tag: tag, includeDeleted: deleted)
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
@@ -273,7 +273,7 @@ struct Tags: ParsableCommand {
     }
 
     func run() throws {
-        let counts = try daftar.openStore(forWriting: false).tagCounts().map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
+        let counts = try daftar.openStoreForReading().tagCounts().map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
         if json { return try Terminal.printJSON(counts) }
         for c in counts { print("#\(c.tag)\t\(c.annotations) annotation\(c.annotations == 1 ? "" : "s")\t\(c.articles) article\(c.articles == 1 ? "" : "s")") }
         if counts.isEmpty { Terminal.note("no tags yet; add some with `daftar tag ID TAG`") }

@@ -149,7 +149,7 @@ extension Daftar.Bundle {
 
         func run() async throws {
             let contents = try BundleFile.read(file)
-            let store = try? bundle.daftar.openStore(forWriting: false)
+            let store = try? bundle.daftar.openStoreForReading()
             let heads = try store?.versionVector()
             let missing = heads.map { contents.header.missing(from: $0) } ?? []
             // Every page checked as apply would (hashes, chains, seals), nothing stored.

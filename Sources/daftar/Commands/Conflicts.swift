@@ -13,7 +13,7 @@ struct Conflicts: ParsableCommand {
     var json = false
 
     func run() throws {
-        let views = try daftar.openStore(forWriting: false).conflicts()
+        let views = try daftar.openStoreForReading().conflicts()
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
             print("\(view.id)  on \(view.article.prefix(12))  «\(Terminal.clip(view.anchor.exact, 40))»\(view.deleted ? "  (deleted)" : "")")

@@ -23,7 +23,7 @@ extension Daftar {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let forks = try daftar.openStore(forWriting: false).forks()
+            let forks = try daftar.openStoreForReading().forks()
             if json { return try Terminal.printJSON(forks) }
             if forks.isEmpty { return print("no forks: no replica has signed two histories") }
             for fork in forks {

@@ -17,7 +17,7 @@ struct List: ParsableCommand {
     }
 
     func run() throws {
-        let articles = try daftar.openStore(forWriting: false).articles(limit: limit)
+        let articles = try daftar.openStoreForReading().articles(limit: limit)
         if json { return try Terminal.printJSON(articles) }
         for article in articles {
             let date = article.published ?? "          "

@@ -16,7 +16,7 @@ struct Log: ParsableCommand {
     var json = false
 
     func run() throws {
-        let entries = try daftar.openStore(forWriting: false).log(after: after, limit: limit)
+        let entries = try daftar.openStoreForReading().log(after: after, limit: limit)
         if json { return try Terminal.printJSON(entries) }
         for e in entries {
             let seal = e.seal ? " [seal]" : ""

@@ -45,7 +45,7 @@ struct Digest: ParsableCommand {
     @ParentCommand var daftar: Daftar
 
     func run() throws {
-        print(try daftar.openStore(forWriting: false).digest())
+        print(try daftar.openStoreForReading().digest())
     }
 }
 
@@ -56,7 +56,7 @@ struct Verify: ParsableCommand {
     @ParentCommand var daftar: Daftar
 
     func run() throws {
-        let report = try daftar.openStore(forWriting: false).verify()
+        let report = try daftar.openStoreForReading().verify()
         print("verified \(report.events) events (\(report.seals) seals) from \(report.origins) replica\(report.origins == 1 ? "" : "s"): hashes, chains and seals intact")
     }
 }
@@ -70,7 +70,7 @@ struct Status: ParsableCommand {
     var json = false
 
     func run() throws {
-        let status = try daftar.openStore(forWriting: false).status()
+        let status = try daftar.openStoreForReading().status()
         if json { return try Terminal.printJSON(status) }
         print("store:    \(status.store) (\(status.bytes / 1024) KiB)")
         print("replica:  \(status.replica ?? "(no key yet: created on the first write)")")

@@ -105,7 +105,7 @@ struct Search: ParsableCommand {
         let text = words.joined(separator: " ")
         let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text) }
         let filter = SearchFilter(since: since, until: until, fileGlob: file, tag: tag)
-        let hits = try naming { try daftar.openStore(forWriting: false).search(query, filter: filter, limit: limit) }
+        let hits = try naming { try daftar.openStoreForReading().search(query, filter: filter, limit: limit) }
         if json {
             func pairs(_ ranges: [Range<Int>]) -> [[Int]] { ranges.map { [$0.lowerBound, $0.upperBound] } }
             return try Terminal.printJSON(hits.map {

@@ -19,7 +19,7 @@ struct Show: ParsableCommand {
     var json = false
 
     func run() throws {
-        let store = try daftar.openStore(forWriting: false)
+        let store = try daftar.openStoreForReading()
         let id = try store.resolveArticle(self.id)
         if original {
             print(try store.originalText(id) ?? "", terminator: "")

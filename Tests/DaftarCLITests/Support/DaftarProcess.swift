@@ -85,6 +85,21 @@ final class Sandbox {
         try DaftarChild((store.map { ["--store", $0] } ?? []) + arguments, in: directory, environment: environment(overrides))
     }
 
+    /// Runs `daftar ARGS…` (with `--store` when given) to completion, with `input` as its
+    /// standard input.
+    func run(_ arguments: [String], store: String?, input: Data, environment overrides: [String: String?] = [:]) throws -> RunResult {
+        try DaftarChild((store.map { ["--store", $0] } ?? []) + arguments, in: directory, environment: environment(overrides), input: input)
+            .wait(timeout: 180)
+    }
+
+    /// Runs a bash script in the sandbox, with the built `daftar` first on the `PATH`.
+    func bash(_ script: String, environment overrides: [String: String?] = [:], timeout: TimeInterval = 300) throws -> RunResult {
+        guard let binary = DaftarBinary.path else { throw CLITestError("the daftar executable was not found") }
+        var env = environment(overrides)
+        env["PATH"] = (binary as NSString).deletingLastPathComponent + ":" + (env["PATH"] ?? "/usr/bin:/bin")
+        return try DaftarChild(["-c", script], in: directory, environment: env, executable: "/bin/bash").wait(timeout: timeout)
+    }
+
     /// Runs `daftar --store <store> ARGS…` to completion.
     func run(_ arguments: String..., timeout: TimeInterval = 180) throws -> RunResult {
         try start(arguments, store: store).wait(timeout: timeout)
