@@ -18,6 +18,7 @@ extension Store {
     ) throws -> AnnotationView {
         let motivation = motivation ?? (note.isEmpty ? (tags.isEmpty ? "highlighting" : "tagging") : "commenting")
         try Self.checkMotivation(motivation)
+        try Self.checkTags(tags)
         let body = try self.article(article).body
         let anchor = try Self.anchor(target, in: body, articleID: article)
         let id = UUID().uuidString.lowercased()
@@ -33,9 +34,30 @@ extension Store {
         return try annotation(id)
     }
 
+    /// An annotation (not deleted) on the same passage of the article with the same note:
+    /// what `annotate` would write again. Anchoring errors are thrown as by ``annotate``.
+    public func sameAnnotation(article: String, target: AnnotationTarget, note: String) throws -> AnnotationView? {
+        let anchor = try Self.anchor(target, in: self.article(article).body, articleID: article)
+        let id = try writer.read { db in
+            try String.fetchOne(db, sql: """
+                SELECT id FROM annotations WHERE article = ? AND start = ? AND "end" = ? AND note = ? AND NOT deleted ORDER BY id LIMIT 1
+                """, arguments: [article, anchor.start, anchor.end, note])
+        }
+        return try id.map(annotation)
+    }
+
     static func checkMotivation(_ motivation: String) throws {
         guard Motivation.all.contains(motivation) else {
             throw DaftarError(.badInput, "unknown motivation \"\(motivation)\"; use one of: \(Motivation.all.joined(separator: ", "))")
+        }
+    }
+
+    /// Refuses a tag that is empty or has no letters (`""`, `#!`, `123`): a tag is a word.
+    static func checkTags(_ tags: [String]) throws {
+        for tag in tags where !tag.unicodeScalars.contains(where: \.properties.isAlphabetic) {
+            throw DaftarError(.badInput, tag.trimmingWhitespace.isEmpty
+                ? "a tag cannot be empty"
+                : "tag \"\(tag)\" has no letters; a tag is a word, e.g. روسیه or sanctions")
         }
     }
 
@@ -194,6 +216,7 @@ extension Store {
         case .article(let id): _ = try article(id)
         case .annotation(let id): _ = try annotation(id)
         }
+        if add { try Self.checkTags(tags) }
         let current = try self.tags(of: target)
         let wanted = Self.distinctTags(tags)
         guard !wanted.isEmpty else { throw DaftarError(.badInput, "no tag given (tags need a letter or digit)") }
@@ -267,8 +290,19 @@ extension Store {
             try commit([EventDraft(type: "annotation.deleted", data: ["annotation": .string(id)])])
             return try annotation(id)
         case .keep(let event):
+            // `ORIGIN:SEQ` with the origin's id or a prefix of it (as `show` prints it), or a
+            // prefix of the event's hash; it must name one of the values.
+            let wanted = event.lowercased()
             func matches(_ v: RegisterValue) -> Bool {
-                "\(v.dot.origin):\(v.dot.seq)" == event || (event.count >= 6 && v.hash.hasPrefix(event.lowercased()))
+                if let colon = wanted.lastIndex(of: ":"), colon > wanted.startIndex {
+                    let origin = wanted[..<colon]
+                    return v.dot.origin.rawValue.hasPrefix(origin) && String(v.dot.seq) == wanted[wanted.index(after: colon)...]
+                }
+                return wanted.count >= 6 && v.hash.hasPrefix(wanted)
+            }
+            let named = Set((view.note.values + view.motivation.values + view.editsConcurrentWithDelete).filter(matches).map(\.hash))
+            if named.count > 1 {
+                throw DaftarError(.ambiguous, "\(event) names several of the conflicting values of \(id.prefix(13)); give more of the event id (see `daftar conflicts`)")
             }
             if view.note.inConflict, let v = view.note.values.first(where: matches) {
                 return try edit(annotation: id, note: v.value, motivation: nil)

@@ -60,9 +60,13 @@ extension Store {
         return Self.defaultAuthor
     }
 
+    /// `$DAFTAR_AUTHOR`, else the login name (`$USER`, `$LOGNAME`, the account's name);
+    /// empty values are skipped.
     static var defaultAuthor: String {
         let env = ProcessInfo.processInfo.environment
-        return env["DAFTAR_AUTHOR"] ?? env["USER"] ?? "analyst"
+        let account = getpwuid(getuid()).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
+        let candidates = [env["DAFTAR_AUTHOR"], env["USER"], env["LOGNAME"], account]
+        return candidates.compactMap { $0?.trimmingWhitespace }.first { !$0.isEmpty } ?? "analyst"
     }
 }
 

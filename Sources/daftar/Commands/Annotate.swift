@@ -13,6 +13,9 @@ struct Annotate: ParsableCommand {
             article's own text there (exact, plus 32 characters of prefix and suffix). A quote \
             that occurs more than once needs --prefix/--suffix or --occurrence N; alternatively \
             give --start/--end (Unicode scalars of the body). Nothing is written on error.
+            A note longer than a shell line: --note-file F, or --note - to read standard input \
+            (e.g. from a here-document). Annotating the same passage with the same note twice \
+            writes nothing and says so, unless --again.
             Motivations (W3C): \(Motivation.all.joined(separator: ", ")).
             """)
 
@@ -39,8 +42,14 @@ struct Annotate: ParsableCommand {
     @Option(help: "End offset (exclusive), with --start.")
     var end: Int?
 
-    @Option(help: "The note.")
-    var note: String = ""
+    @Option(help: ArgumentHelp("The note; - reads it from standard input.", valueName: "text"))
+    var note: String?
+
+    @Option(help: ArgumentHelp("Read the note from this file (UTF-8).", valueName: "file"))
+    var noteFile: String?
+
+    @Flag(help: "Write the annotation even when the same one (article, passage and note) exists.")
+    var again = false
 
     @Option(name: .customLong("tag"), help: "A tag (repeatable).")
     var tags: [String] = []
@@ -66,6 +75,12 @@ struct Annotate: ParsableCommand {
             .quote(quote, prefix: prefix, suffix: suffix, occurrence: occurrence)
         } else {
             .positions(start: start!, end: end!)
+        }
+        let note = try NoteInput.read(note: note, file: noteFile) ?? ""
+        if !again, let existing = try store.sameAnnotation(article: id, target: target, note: note) {
+            if json { return try Terminal.printJSON(AnnotationOutput(existing)) }
+            print("already annotated: \(existing.id) on \(id.prefix(12)) at \(existing.anchor.start)–\(existing.anchor.end) has this passage and note; nothing written (--again writes another)")
+            return
         }
         let view = try store.annotate(article: id, target: target, note: note, tags: tags, motivation: motivation)
         if json { return try Terminal.printJSON(AnnotationOutput(view)) }
@@ -165,26 +180,40 @@ struct Annotations: ParsableCommand {
 }
 
 struct Edit: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change an annotation's note or motivation.")
+    static let configuration = CommandConfiguration(
+        abstract: "Change an annotation's note or motivation.",
+        discussion: """
+            With neither --note, --note-file nor --motivation, the current note opens in \
+            $VISUAL (else $EDITOR); saving a changed note writes it, leaving it unchanged writes \
+            nothing.
+            """)
 
     @ParentCommand var daftar: Daftar
 
     @Argument(help: "Annotation id or unambiguous prefix.")
     var annotation: String
 
-    @Option(help: "The new note.")
+    @Option(help: ArgumentHelp("The new note; - reads it from standard input.", valueName: "text"))
     var note: String?
+
+    @Option(help: ArgumentHelp("Read the new note from this file (UTF-8).", valueName: "file"))
+    var noteFile: String?
 
     @Option(help: "The new motivation.")
     var motivation: String?
 
-    func validate() throws {
-        if note == nil, motivation == nil { throw ValidationError("give --note and/or --motivation") }
-    }
-
     func run() throws {
         let store = try daftar.openStore(forWriting: true)
         let id = try store.resolveAnnotation(annotation)
+        var note = try NoteInput.read(note: note, file: noteFile)
+        if note == nil, motivation == nil {
+            let current = try store.annotation(id).note.displayed?.value ?? ""
+            guard let edited = try NoteInput.edit(current) else {
+                print("note unchanged; nothing written")
+                return
+            }
+            note = edited
+        }
         let view = try store.edit(annotation: id, note: note, motivation: motivation)
         print("edited \(id)\(view.deleted ? " (it is deleted; `daftar restore \(id.prefix(8))` brings it back)" : "")")
     }
