@@ -48,7 +48,7 @@ extension Store {
                     let held = try Data.fetchOne(bodyByHash, arguments: [first.hash]).flatMap { try? Event(bytes: $0) }
                     sides.append(ForkReport.Side(
                         hash: first.hash, author: first.author, time: first.time, type: first.type,
-                        summary: held.map { Self.summary(of: $0) }, held: held != nil))
+                        summary: try held.map { try LogWords(db).describe($0) }, held: held != nil))
                 }
                 out.append(ForkReport(
                     origin: origin.rawValue, seq: proof?.seq, agreed: agreed, sides: sides,

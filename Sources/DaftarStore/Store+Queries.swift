@@ -41,7 +41,9 @@ public struct LogEntry: Sendable, Hashable, Codable {
     public var author: String
     public var hash: String
     public var seal: Bool
-    /// A short description of the payload.
+    /// Who the origin is here: "this replica", or "peer NAME" when a peer's replica; nil otherwise.
+    public var replica: String?
+    /// What the event did, in words.
     public var summary: String
 }
 
@@ -128,35 +130,6 @@ extension Store {
                 """, arguments: [id]) else { return nil }
             let body: Data = row[0]
             return try Event(bytes: body).data?["text"]?.stringValue
-        }
-    }
-
-    /// Events, oldest first (log order), from `after` (a position) on.
-    public func log(after: Int64 = 0, limit: Int? = nil) throws -> [LogEntry] {
-        try writer.read { db in
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                arguments: [after, limit ?? -1])
-            var out: [LogEntry] = []
-            while let row = try rows.next() {
-                let body: Data = row[1]
-                let event = try Event(bytes: body)
-                out.append(LogEntry(
-                    position: row[0], origin: event.origin.rawValue, seq: event.seq, type: event.type, time: event.time,
-                    author: event.author, hash: event.hash, seal: event.isSeal, summary: Self.summary(of: event)))
-            }
-            return out
-        }
-    }
-
-    static func summary(of event: Event) -> String {
-        guard let data = event.data else { return "(data redacted)" }
-        switch event.type {
-        case "article.ingested":
-            let id = data["article"]?.stringValue ?? "?"
-            return "\(data["file"]?.stringValue ?? "?") → article \(id.prefix(12))"
-        default:
-            return ""
         }
     }
 

@@ -33,6 +33,14 @@ public struct SearchFilter: Sendable, Hashable {
     /// The article, or one of its annotations (for a note: the annotation), has this tag.
     public var tag: String?
 
+    /// With ``since``/``until``: keep articles that have no date (left out by default).
+    public var includeUndated = false
+    /// Only articles without a date (to count what a date filter left out).
+    var onlyUndated = false
+
+    /// True when a date filter leaves out articles without a date.
+    public var leavesOutUndated: Bool { (since != nil || until != nil) && !includeUndated }
+
     public init(since: String? = nil, until: String? = nil, fileGlob: String? = nil, tag: String? = nil) {
         self.since = since
         self.until = until
@@ -44,13 +52,18 @@ public struct SearchFilter: Sendable, Hashable {
     func conditions(notes: Bool) -> ([String], [any DatabaseValueConvertible]) {
         var conditions: [String] = []
         var arguments: [any DatabaseValueConvertible] = []
-        if let since {
-            conditions.append("a.published >= ?")
-            arguments.append(since)
-        }
-        if let until {
-            conditions.append("a.published <= ?")
-            arguments.append(until)
+        let orUndated = includeUndated ? "a.published IS NULL OR " : ""
+        if onlyUndated {
+            conditions.append("a.published IS NULL")
+        } else {
+            if let since {
+                conditions.append("(\(orUndated)a.published >= ?)")
+                arguments.append(since)
+            }
+            if let until {
+                conditions.append("(\(orUndated)a.published <= ?)")
+                arguments.append(until)
+            }
         }
         if let fileGlob {
             conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.story = a.story AND s.file GLOB ?)")
@@ -74,6 +87,25 @@ public struct SearchFilter: Sendable, Hashable {
 }
 
 extension Store {
+    /// How many articles match `query` and every filter but the dates, and have no date:
+    /// what a date filter left out.
+    public func undatedMatches(_ query: SearchQuery, filter: SearchFilter) throws -> Int {
+        var undated = filter
+        undated.onlyUndated = true
+        let (conditions, arguments) = undated.conditions(notes: false)
+        let sql = """
+            SELECT count(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+            WHERE \((["articles_fts MATCH ?"] + conditions).joined(separator: " AND "))
+            """
+        do {
+            return try writer.read { db in
+                try Int.fetchOne(db, sql: sql, arguments: StatementArguments([query.ftsExpression] + arguments)) ?? 0
+            }
+        } catch let error as DatabaseError {
+            throw DaftarError(.badQuery, "the query cannot be run: \(error.message ?? "\(error.resultCode)")", cause: error)
+        }
+    }
+
     /// Articles matching `query`, best first (bm25, title weighted 3×, ties by id), each with a
     /// snippet of its original text and where in the body the matches are.
     public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), limit: Int = 20) throws -> [SearchHit] {

@@ -216,6 +216,20 @@ public struct Store: Sendable {
         try writer.read { db in try authorName(db) }
     }
 
+    /// A setting of this store (`calendar`, …); nil when unset. A local fact, not an event.
+    public func setting(_ key: String) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["setting." + key]) }
+    }
+
+    /// Sets a setting of this store.
+    public func setSetting(_ key: String, _ value: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: ["setting." + key, value])
+        }
+    }
+
     /// Sets the analyst name for new events.
     public func setAuthor(_ name: String) throws {
         try writer.write { db in

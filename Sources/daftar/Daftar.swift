@@ -24,6 +24,9 @@ struct Daftar: AsyncParsableCommand {
         ]
     )
 
+    @Option(help: ArgumentHelp("Show dates in this calendar: gregorian or persian (Solar Hijri); default: the store's setting (`daftar init --calendar`), else gregorian.", valueName: "calendar"))
+    var calendar: CalendarChoice?
+
     @Option(name: .long, help: ArgumentHelp("The store file (default: $DAFTAR_STORE, else ~/.local/share/daftar/archive.sqlite).", valueName: "path"))
     var store: String?
 
@@ -75,6 +78,12 @@ struct Daftar: AsyncParsableCommand {
             throw DaftarError(.badStore, "cannot create \(folder) for the default store; pass --store PATH")
         }
         return ((folder as NSString).appendingPathComponent("archive.sqlite"), true)
+    }
+
+    /// The calendar dates are shown in: --calendar, else the store's setting, else Gregorian.
+    func calendar(_ store: Store) throws -> CalendarChoice {
+        if let calendar { return calendar }
+        return try store.setting("calendar").flatMap(CalendarChoice.init(rawValue:)) ?? .gregorian
     }
 
     /// Opens the store for a command that only reads: without writing, so it answers while

@@ -34,13 +34,13 @@ struct Annotate: ParsableCommand {
     var suffix: String?
 
     @Option(help: "Which occurrence of the quote (1-based, in reading order).")
-    var occurrence: Int?
+    var occurrence: Number<Int>?
 
     @Option(help: "Start offset (Unicode scalars of the body), instead of --quote.")
-    var start: Int?
+    var start: Number<Int>?
 
     @Option(help: "End offset (exclusive), with --start.")
-    var end: Int?
+    var end: Number<Int>?
 
     @Option(help: ArgumentHelp("The note; - reads it from standard input.", valueName: "text"))
     var note: String?
@@ -72,9 +72,9 @@ struct Annotate: ParsableCommand {
         let store = try daftar.openStore(forWriting: true)
         let id = try store.resolveArticle(article)
         let target: AnnotationTarget = if let quote {
-            .quote(quote, prefix: prefix, suffix: suffix, occurrence: occurrence)
+            .quote(quote, prefix: prefix, suffix: suffix, occurrence: occurrence?.value)
         } else {
-            .positions(start: start!, end: end!)
+            .positions(start: start!.value, end: end!.value)
         }
         let note = try NoteInput.read(note: note, file: noteFile) ?? ""
         if !again, let existing = try store.sameAnnotation(article: id, target: target, note: note) {

@@ -26,10 +26,10 @@ struct Ingest: ParsableCommand {
     var paths: [String]
 
     @Option(help: ArgumentHelp("Largest file accepted, in bytes (at most 2 MiB).", valueName: "bytes"))
-    var maxSize: Int = Limits.defaultArticleBytes
+    var maxSize = Number(Limits.defaultArticleBytes)
 
     @Option(help: ArgumentHelp("Files per transaction (each batch also stops at 8 MiB of text).", valueName: "n"))
-    var batch: Int = 1024
+    var batch = Number(1024)
 
     @Flag(help: "Print one line per file.")
     var verbose = false
@@ -38,10 +38,10 @@ struct Ingest: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (1...Limits.maxArticleBytes).contains(maxSize) else {
+        guard (1...Limits.maxArticleBytes).contains(maxSize.value) else {
             throw ValidationError("--max-size must be between 1 and \(Limits.maxArticleBytes) bytes")
         }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard batch.value >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
 
     struct FileReport: Encodable {
@@ -116,7 +116,7 @@ struct Ingest: ParsableCommand {
 
         for (i, path) in paths.enumerated() {
             do {
-                let file = try SourceFile.read(path: path, maxBytes: maxSize)
+                let file = try SourceFile.read(path: path, maxBytes: maxSize.value)
                 pending.append(file)
                 pendingBytes += file.text.utf8.count
             } catch let error as DaftarError {
@@ -125,7 +125,7 @@ struct Ingest: ParsableCommand {
                 report.failed += 1
                 report.files.append(FileReport(path: path, status: "failed", error: error.message))
             }
-            if pending.count >= batch || pendingBytes >= batchBytes { try flush() }
+            if pending.count >= batch.value || pendingBytes >= batchBytes { try flush() }
             if i % 16 == 0 { Terminal.progress("ingesting: \(committed)/\(paths.count) files archived, \(i + 1) read") }
         }
         try flush()

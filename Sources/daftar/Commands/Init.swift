@@ -11,12 +11,16 @@ struct Init: ParsableCommand {
     @Option(help: "The analyst name recorded in new events (default: $DAFTAR_AUTHOR, else your login name).")
     var author: String?
 
+    @Option(help: "The calendar dates are shown in by default: gregorian or persian (Solar Hijri).")
+    var calendar: CalendarChoice?
+
     func run() throws {
         let store = try daftar.openStore(forWriting: true)
         if let author {
             guard !author.trimmingWhitespace.isEmpty else { throw ValidationError("--author must not be empty") }
             try store.setAuthor(author)
         }
+        if let calendar { try store.setSetting("calendar", calendar.rawValue) }
         print("store:   \(store.path)")
         print("replica: \(store.identity!.origin)")
         print("author:  \(try store.author())")

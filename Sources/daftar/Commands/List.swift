@@ -6,23 +6,31 @@ struct List: ParsableCommand {
 
     @ParentCommand var daftar: Daftar
 
-    @Option(help: "Show at most this many (default: all).")
-    var limit: Int?
+    @Option(help: "Show at most this many (default: all; Persian digits are fine).")
+    var limit: Number<Int>?
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+        if let limit, limit.value < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
     func run() throws {
-        let articles = try daftar.openStoreForReading().articles(limit: limit)
+        let store = try daftar.openStoreForReading()
+        let articles = try store.articles(limit: limit?.value)
         if json { return try Terminal.printJSON(articles) }
+        let calendar = try daftar.calendar(store)
         for article in articles {
-            let date = article.published ?? "          "
+            let date = article.published.map(calendar.show) ?? "          "
             print("\(article.id.prefix(12))  \(date)  \(Terminal.clip(article.title, 70))  \(Terminal.dim(article.file))")
         }
-        if articles.isEmpty { Terminal.note("the archive is empty; add articles with `daftar ingest PATH`") }
+        if articles.isEmpty {
+            if limit?.value == 0 {
+                Terminal.note("--limit 0 lists no articles; the archive holds \(try store.status().articles)")
+            } else {
+                Terminal.note("the archive is empty; add articles with `daftar ingest PATH`")
+            }
+        }
     }
 }

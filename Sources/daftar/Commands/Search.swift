@@ -44,13 +44,16 @@ struct Search: ParsableCommand {
     var words: [String]
 
     @Option(help: "Show at most this many results.")
-    var limit: Int = 20
+    var limit = Number(20)
 
-    @Option(help: ArgumentHelp("Only articles published on or after this date.", valueName: "YYYY-MM-DD"))
-    var since: String?
+    @Option(help: ArgumentHelp("Only articles published on or after this date (a year below 1700 is Solar Hijri).", valueName: "YYYY-MM-DD"))
+    var since: DateArgument?
 
-    @Option(help: ArgumentHelp("Only articles published on or before this date.", valueName: "YYYY-MM-DD"))
-    var until: String?
+    @Option(help: ArgumentHelp("Only articles published on or before this date (a year below 1700 is Solar Hijri).", valueName: "YYYY-MM-DD"))
+    var until: DateArgument?
+
+    @Flag(help: "With --since/--until, keep articles that have no date.")
+    var includeUndated = false
 
     @Option(help: ArgumentHelp("Only articles from a file whose name matches this glob (e.g. '00*.txt').", valueName: "glob"))
     var file: String?
@@ -65,18 +68,7 @@ struct Search: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
-        for (name, value) in [("--since", since), ("--until", until)] {
-            if let value, !Self.isDate(value) { throw ValidationError("\(name) must be a date like 2025-08-26") }
-        }
-    }
-
-    static func isDate(_ s: String) -> Bool {
-        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let m = Int(parts[1]), let d = Int(parts[2]), Int(parts[0]) != nil
-        else { return false }
-        return (1...12).contains(m) && (1...31).contains(d)
+        guard limit.value >= 1 else { throw ValidationError("--limit must be at least 1") }
     }
 
     struct Hit: Encodable {
@@ -104,8 +96,16 @@ struct Search: ParsableCommand {
     func run() throws {
         let text = words.joined(separator: " ")
         let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text) }
-        let filter = SearchFilter(since: since, until: until, fileGlob: file, tag: tag)
-        let hits = try naming { try daftar.openStoreForReading().search(query, filter: filter, limit: limit) }
+        var filter = SearchFilter(since: since?.gregorian, until: until?.gregorian, fileGlob: file, tag: tag)
+        filter.includeUndated = includeUndated
+        let store = try daftar.openStoreForReading()
+        let hits = try naming { try store.search(query, filter: filter, limit: limit.value) }
+        let undated = filter.leavesOutUndated ? try naming { try store.undatedMatches(query, filter: filter) } : 0
+        defer {
+            if undated > 0 {
+                Terminal.note("left out \(undated) matching article\(undated == 1 ? "" : "s") without a date; --include-undated keeps them")
+            }
+        }
         if json {
             func pairs(_ ranges: [Range<Int>]) -> [[Int]] { ranges.map { [$0.lowerBound, $0.upperBound] } }
             return try Terminal.printJSON(hits.map {
@@ -114,15 +114,16 @@ struct Search: ParsableCommand {
             })
         }
         let mark = Terminal.highlight
+        let calendar = try daftar.calendar(store)
         for hit in hits {
             if let annotation = hit.annotation {
                 print("\(hit.id.prefix(12))  note \(annotation.prefix(13)) on «\(Terminal.clip(hit.title, 60))»")
             } else {
                 print("\(hit.id.prefix(12))  \(Terminal.clip(hit.title, 80))")
             }
-            print("    \(Terminal.dim([hit.file, hit.published].compactMap { $0 }.joined(separator: " · ")))")
+            print("    \(Terminal.dim([Terminal.safe(hit.file), hit.published.map(calendar.show)].compactMap { $0 }.joined(separator: " · ")))")
             print("    \(hit.snippet.rendered(before: mark.before, after: mark.after).replacingOccurrences(of: "\n", with: " "))")
         }
-        Terminal.note(hits.isEmpty ? "nothing matches" : "\(hits.count) result\(hits.count == 1 ? "" : "s")\(hits.count == limit ? " (--limit reached)" : "")")
+        Terminal.note(hits.isEmpty ? "nothing matches" : "\(hits.count) result\(hits.count == 1 ? "" : "s")\(hits.count == limit.value ? " (--limit reached)" : "")")
     }
 }

@@ -30,7 +30,7 @@ struct Show: ParsableCommand {
         if json { return try Terminal.printJSON(Output(article: article, annotations: annotations.map(AnnotationOutput.init))) }
         print(article.summary.title)
         print(Terminal.dim("id:        \(article.summary.id)"))
-        if let published = article.summary.published { print(Terminal.dim("published: \(published)")) }
+        if let published = article.summary.published { print(Terminal.dim("published: \(try daftar.calendar(store).show(published))")) }
         for source in article.sources {
             let copy = source.article == article.summary.id ? "" : " (a copy: \(source.article.prefix(12)))"
             print(Terminal.dim("source:    \(Terminal.safe(source.file)) — \(source.author), \(Terminal.time(source.time)), event \(source.origin.prefix(8)):\(source.seq)\(copy)"))

@@ -1,0 +1,105 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+extension Store {
+    /// Events, oldest first (log order), from `after` (a position) on, each described in words.
+    public func log(after: Int64 = 0, limit: Int? = nil) throws -> [LogEntry] {
+        try writer.read { db in
+            let peers = try Dictionary(
+                Row.fetchAll(db, sql: "SELECT replica, name FROM peers WHERE replica IS NOT NULL").map { ($0[0] as String, $0[1] as String) },
+                uniquingKeysWith: { first, _ in first })
+            let own = replicaID
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
+                arguments: [after, limit ?? -1])
+            var out: [LogEntry] = []
+            while let row = try rows.next() {
+                let body: Data = row[1]
+                let event = try Event(bytes: body)
+                let origin = event.origin.rawValue
+                out.append(LogEntry(
+                    position: row[0], origin: origin, seq: event.seq, type: event.type, time: event.time,
+                    author: event.author, hash: event.hash, seal: event.isSeal,
+                    replica: origin == own ? "this replica" : peers[origin].map { "peer \($0)" },
+                    summary: try LogWords(db).describe(event)))
+            }
+            return out
+        }
+    }
+}
+
+/// What one event did, in the analyst's words: the file and title of an article, the quote
+/// and the start of the note of an annotation, old → new for an edit, the tag.
+struct LogWords {
+    let db: Database
+
+    init(_ db: Database) { self.db = db }
+
+    static let quoteLength = 40
+    static let noteLength = 50
+
+    func describe(_ event: Event) throws -> String {
+        guard let data = event.data else { return "(payload not held here)" }
+        func string(_ key: String) -> String? { data[key]?.stringValue }
+        switch event.type {
+        case "article.ingested":
+            let id = string("article") ?? "?"
+            let title = string("text").map { ArticleText(parsing: $0).title } ?? ""
+            return "archived \(string("file") ?? "?") — «\(clip(title, Self.quoteLength))» (article \(id.prefix(12)))"
+        case "article.tagged", "article.untagged":
+            let verb = event.type == "article.tagged" ? "tagged" : "untagged"
+            return "\(verb) article «\(try articleTitle(string("article")))» #\(string("tag") ?? "?")"
+        case "annotation.created":
+            let quote = data["target"]?["exact"]?.stringValue ?? ""
+            var words = "annotated «\(clip(quote, Self.quoteLength))» in «\(try articleTitle(string("article")))»"
+            if let note = string("note"), !note.isEmpty { words += ": \(clip(note, Self.noteLength))" }
+            let tags = (data["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
+            if !tags.isEmpty { words += " " + tags.map { "#\($0)" }.joined(separator: " ") }
+            return words + " (\(annotationID(string("annotation"))))"
+        case "annotation.edited":
+            let id = string("annotation") ?? ""
+            let before = try stateBefore(event, annotation: id)
+            var changes: [String] = []
+            if let note = string("note") {
+                changes.append("note «\(clip(before?.note.displayed?.value ?? "", Self.noteLength))» → «\(clip(note, Self.noteLength))»")
+            }
+            if let motivation = string("motivation") {
+                changes.append("motivation \(before?.motivation.displayed?.value ?? "?") → \(motivation)")
+            }
+            return "edited \(annotationID(id)): " + changes.joined(separator: ", ")
+        case "annotation.deleted", "annotation.restored":
+            let id = string("annotation") ?? ""
+            let quote = try stateBefore(event, annotation: id)?.anchor.exact ?? ""
+            return "\(event.type == "annotation.deleted" ? "deleted" : "restored") \(annotationID(id)) «\(clip(quote, Self.quoteLength))»"
+        case "annotation.tagged", "annotation.untagged":
+            let verb = event.type == "annotation.tagged" ? "tagged" : "untagged"
+            return "\(verb) \(annotationID(string("annotation"))) #\(string("tag") ?? "?")"
+        default:
+            return event.type
+        }
+    }
+
+    func annotationID(_ id: String?) -> String { "annotation \(id?.prefix(13) ?? "?")" }
+
+    func articleTitle(_ id: String?) throws -> String {
+        guard let id else { return "?" }
+        let title = try String.fetchOne(db, sql: """
+            SELECT a.title FROM article_sources s JOIN articles a ON a.story = s.story WHERE s.article = ? LIMIT 1
+            """, arguments: [id])
+        return title.map { clip($0, Self.quoteLength) } ?? "article \(id.prefix(12))"
+    }
+
+    /// The annotation as it stood for the writer of `event`: resolved from the events it had seen.
+    func stateBefore(_ event: Event, annotation id: String) throws -> AnnotationView? {
+        let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
+            .map { ($0[0] as String, $0[1] as Int64) }
+        return AnnotationView.resolve(try Projector.events(dots, db).filter { $0.happened(before: event) })
+    }
+
+    func clip(_ text: String, _ limit: Int) -> String {
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+        guard line.unicodeScalars.count > limit else { return line }
+        return String(String.UnicodeScalarView(line.unicodeScalars.prefix(limit))) + "…"
+    }
+}
