@@ -43,9 +43,24 @@ struct Daftar: AsyncParsableCommand {
             Terminal.error(commandLineMessage(error))
             Foundation.exit(1)
         } catch {
+            let message = fullMessage(for: error)
+            if exitCode(for: error) == .success, message.contains("\nOPTIONS:"), !message.contains("--store <path>") {
+                // A subcommand's help: say that the global options work with it too.
+                print(message.trimmingCharacters(in: .newlines) + "\n\n" + globalOptionsHelp)
+                Foundation.exit(0)
+            }
             exit(withError: error)
         }
     }
+
+    /// The options every command takes, for the help of subcommands (ArgumentParser shows a
+    /// parent's options only in its own help).
+    static let globalOptionsHelp = """
+        GLOBAL OPTIONS (before or after the command):
+          --store <path>          The store file (default: $DAFTAR_STORE, else
+                                  ~/.local/share/daftar/archive.sqlite).
+          --calendar <calendar>   Show dates as gregorian or persian (Solar Hijri).
+        """
 
     /// The library's message, with what to type about it: the library names no flags (STYLE 8).
     static func commandLineMessage(_ error: DaftarError) -> String {
