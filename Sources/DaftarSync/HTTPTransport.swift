@@ -87,13 +87,16 @@ public struct HTTPTransport: SyncTransport {
         return try Self.check(status: response.status.code, body: Array(buffer: reply), path: path, peer: baseURL)
     }
 
-    /// The peer took the connection and then sent nothing: not "unreachable" (something is
-    /// listening there), and no use waiting longer by default.
+    /// The peer took the connection and then sent nothing (or not all) in time: not
+    /// "unreachable" (something is listening there), and no use waiting longer by default.
     func stalled(_ error: any Error) -> DaftarError {
-        DaftarError(.stalled, "\(baseURL) accepted the connection but sent nothing for \(stallSeconds) s", cause: error)
+        if (error as? HTTPClientError) == .deadlineExceeded {
+            return DaftarError(.stalled, "\(baseURL) did not finish answering within \(timeout.nanoseconds / 1_000_000_000) s", cause: error)
+        }
+        return DaftarError(.stalled, "\(baseURL) accepted the connection but sent nothing for \(stallSeconds) s", cause: error)
     }
 
-    /// True for the client's read timeout and deadline: the connection was made, no answer came.
+    /// True for the client's read timeout and deadline: the connection was made, the answer did not come.
     static func isStall(_ error: any Error) -> Bool {
         guard let error = error as? HTTPClientError else { return false }
         return error == .readTimeout || error == .deadlineExceeded
