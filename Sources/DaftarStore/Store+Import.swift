@@ -10,6 +10,10 @@ public struct ImportReport: Sendable {
     public var alreadyPresent: [String] = []
     /// Annotations that could not be anchored, with the reason: reported, not dropped silently.
     public var orphans: [(annotation: W3CAnnotations.Imported, reason: String)] = []
+    /// Articles given tags from the file (``W3CAnnotations/Imported/isArticleTagging``), with the tags added.
+    public var articlesTagged: [(article: String, tags: [String])] = []
+    /// Articles whose tags in the file were all there already, or removed here since.
+    public var articleTagsPresent: [String] = []
 }
 
 extension Store {
@@ -21,7 +25,29 @@ extension Store {
         var report = ImportReport()
         var drafts: [EventDraft] = []
         var seen = Set<String>()
+        var tagging: [String: Set<String>] = [:]  // folded tags added by this import, per article
         for item in items {
+            if item.isArticleTagging, let article = item.articleID {
+                guard (try? self.article(article)) != nil else {
+                    report.orphans.append((item, "its article \(article.prefix(12)) is not in this archive"))
+                    continue
+                }
+                // A tag this store holds, or removed on purpose, stays as it is: importing never
+                // duplicates a tag nor undoes an untag.
+                let kept = try writer.read { db in
+                    try Set(String.fetchAll(db, sql: "SELECT tag FROM article_tags WHERE article = ?", arguments: [article]))
+                        .union(self.untaggedKeys(article: article, db))
+                }.union(tagging[article] ?? [])
+                let adding = Self.distinctTags(item.tags).filter { !kept.contains(Tag.key($0)) }
+                if adding.isEmpty {
+                    report.articleTagsPresent.append(article)
+                } else {
+                    tagging[article, default: []].formUnion(adding.map(Tag.key))
+                    drafts += adding.map { EventDraft(type: "article.tagged", data: ["article": .string(article), "tag": .string($0)]) }
+                    report.articlesTagged.append((article, adding))
+                }
+                continue
+            }
             let exists = try writer.read { db in
                 try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM annotation_events WHERE annotation = ?)", arguments: [item.id]) ?? false
             }

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,23 +13,50 @@ import Glibc
 public struct HTTPTransport: SyncTransport {
     public let baseURL: String
     let token: String
+    /// This replica, sent as `Daftar-Replica` so that the server's access log can name its peer.
+    let replica: String?
     let client: HTTPClient
     let timeout: TimeAmount
+    /// How long the peer may stay silent, in seconds (the client's read timeout).
+    let stallSeconds: Int64
 
-    /// One client for the process: connect within 5 s and do not retry a refused connection,
-    /// so an unreachable peer is reported at once (`HTTPClient.shared` retries for 90 s).
-    public static let defaultClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(120))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
+    /// How long a peer may send nothing before a sync gives up on it, unless told otherwise.
+    public static let defaultStallSeconds: Int64 = 30
 
-    public init(baseURL: String, token: String, client: HTTPClient = HTTPTransport.defaultClient, timeout: TimeAmount = .seconds(120)) {
+    /// One client per stall timeout, for the process: connect within 5 s and do not retry a
+    /// refused connection, so an unreachable peer is reported at once (`HTTPClient.shared`
+    /// retries for 90 s); a peer that accepts and then sends nothing for `seconds` ends the
+    /// request (the read timeout runs from the request's end and between reads, so a slow but
+    /// moving transfer is not cut).
+    public static func client(stallingAfter seconds: Int64) -> HTTPClient {
+        clients.withLock { clients in
+            if let client = clients[seconds] { return client }
+            var configuration = HTTPClient.Configuration()
+            configuration.timeout = .init(connect: .seconds(5), read: .seconds(seconds))
+            configuration.connectionPool.retryConnectionEstablishment = false
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[seconds] = client
+            return client
+        }
+    }
+
+    private static let clients = Mutex<[Int64: HTTPClient]>([:])
+
+    /// The client with the default stall timeout.
+    public static var defaultClient: HTTPClient { client(stallingAfter: defaultStallSeconds) }
+
+    /// `stallSeconds`: how long the peer may send nothing (at least 1); `timeout`: the deadline
+    /// of one whole request, raised to cover `stallSeconds`.
+    public init(
+        baseURL: String, token: String, replica: String? = nil, stallSeconds: Int64 = HTTPTransport.defaultStallSeconds,
+        client: HTTPClient? = nil, timeout: TimeAmount = .seconds(120)
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
-        self.client = client
-        self.timeout = timeout
+        self.replica = replica
+        self.stallSeconds = max(1, stallSeconds)
+        self.client = client ?? Self.client(stallingAfter: self.stallSeconds)
+        self.timeout = max(timeout, .seconds(self.stallSeconds + 5))
     }
 
     public var peerName: String { baseURL }
@@ -37,6 +65,7 @@ public struct HTTPTransport: SyncTransport {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let replica { request.headers.add(name: SyncRoutes.replicaHeader, value: replica) }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -45,15 +74,32 @@ public struct HTTPTransport: SyncTransport {
         do {
             response = try await client.execute(request, timeout: timeout)
         } catch {
+            if Self.isStall(error) { throw stalled(error) }
             throw DaftarError(.unreachable, "cannot reach \(baseURL) (\(Self.describe(error)))", cause: error)
         }
         let reply: ByteBuffer
         do {
             reply = try await response.body.collect(upTo: SyncLimits.bodyBytes + 1024)
         } catch {
+            if Self.isStall(error) { throw stalled(error) }
             throw DaftarError(.interrupted, "the connection to \(baseURL) broke during the transfer (\(Self.describe(error)))", cause: error)
         }
         return try Self.check(status: response.status.code, body: Array(buffer: reply), path: path, peer: baseURL)
+    }
+
+    /// The peer took the connection and then sent nothing (or not all) in time: not
+    /// "unreachable" (something is listening there), and no use waiting longer by default.
+    func stalled(_ error: any Error) -> DaftarError {
+        if (error as? HTTPClientError) == .deadlineExceeded {
+            return DaftarError(.stalled, "\(baseURL) did not finish answering within \(timeout.nanoseconds / 1_000_000_000) s", cause: error)
+        }
+        return DaftarError(.stalled, "\(baseURL) accepted the connection but sent nothing for \(stallSeconds) s", cause: error)
+    }
+
+    /// True for the client's read timeout and deadline: the connection was made, the answer did not come.
+    static func isStall(_ error: any Error) -> Bool {
+        guard let error = error as? HTTPClientError else { return false }
+        return error == .readTimeout || error == .deadlineExceeded
     }
 
     /// The body of a 200 answer; any other status as the error it means (shared by every

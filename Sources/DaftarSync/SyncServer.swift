@@ -4,6 +4,11 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The sync API routes (`schema/sync-api.yaml` describes them).
 public enum SyncRoutes {
@@ -11,12 +16,19 @@ public enum SyncRoutes {
     public static let all: [(method: String, path: String)] = [
         ("GET", "/v1/heads"), ("POST", "/v1/pull"), ("POST", "/v1/push"),
     ]
+
+    /// The header a client names its own replica in (optional; for the server's access log).
+    public static let replicaHeader = "Daftar-Replica"
 }
 
-/// Builds the router: bearer token on every endpoint, bounded bodies, JSON in and out.
-/// Business logic stays in ``SyncService``; only deliberate errors reach the client (STYLE 8).
-public func buildRouter(service: SyncService, token: String) -> Router<BasicRequestContext> {
+/// Builds the router: bearer token on every endpoint, bounded bodies, JSON in and out, and
+/// each request given to `accessLog` when there is one. Business logic stays in
+/// ``SyncService``; only deliberate errors reach the client (STYLE 8).
+public func buildRouter(
+    service: SyncService, token: String, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
+    if let accessLog { router.add(middleware: AccessLogMiddleware(record: accessLog)) }
     router.add(middleware: BearerTokenMiddleware(token: token))
     let api = router.group("v1")
     api.get("heads") { _, _ in
@@ -33,17 +45,47 @@ public func buildRouter(service: SyncService, token: String) -> Router<BasicRequ
     return router
 }
 
-/// The application serving `router` on `host:port`; `onRunning` gets the bound port.
+/// The application serving `router` on `host:port`; `onRunning` gets the bound port once the
+/// socket is bound (a failed bind throws from `run` without calling it).
 public func buildApplication(
-    service: SyncService, token: String, host: String, port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    service: SyncService, token: String, host: String, port: Int,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
 ) -> some ApplicationProtocol {
     var logger = Logger(label: "daftar.serve")
     logger.logLevel = .warning
     return Application(
-        router: buildRouter(service: service, token: token),
+        router: buildRouter(service: service, token: token, accessLog: accessLog),
         configuration: .init(address: .hostname(host, port: port), serverName: "daftar"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)
+}
+
+/// Why a server could not start listening, told apart by the error's type and errno (never its
+/// text), for the caller to word.
+public enum ListenFailure: Sendable, Equatable {
+    /// Something else listens on that port already.
+    case addressInUse
+    /// Ports below 1024 need privileges.
+    case permissionDenied
+    /// The host is not an address of this machine.
+    case addressNotAvailable
+    /// The host name does not resolve.
+    case unknownHost
+
+    /// The failure `error` (thrown by running an application) means, if it is one of these.
+    public init?(_ error: any Error) {
+        switch error {
+        case let error as IOError:
+            switch error.errnoCode {
+            case EADDRINUSE: self = .addressInUse
+            case EACCES, EPERM: self = .permissionDenied
+            case EADDRNOTAVAIL: self = .addressNotAvailable
+            default: return nil
+            }
+        case is SocketAddressError: self = .unknownHost
+        default: return nil
+        }
+    }
 }
 
 func collect(_ request: Request) async throws -> [UInt8] {
@@ -107,20 +149,54 @@ public enum SyncToken {
         }
         let token = text.trimmingWhitespace
         guard !token.isEmpty else { throw DaftarError(.badInput, "token file \(file) is empty") }
+        try check(token, from: "token file \(file)")
         return token
     }
 
-    /// The token at `file`, created (random, 256 bits, mode 0600) when missing. Returns it and
-    /// whether it was created.
-    public static func readOrCreate(file: String) throws -> (String, Bool) {
-        if FileManager.default.fileExists(atPath: file) { return (try read(file: file), false) }
+    /// The fewest characters a token may have: a short one can be guessed by a peer that keeps asking.
+    public static let minimumLength = 16
+
+    /// Refuses a token shorter than ``minimumLength``; `source` names where it came from
+    /// ("token file F", "$DAFTAR_TOKEN").
+    public static func check(_ token: String, from source: String) throws {
+        guard token.count >= minimumLength else {
+            throw DaftarError(
+                .badInput,
+                "the token in \(source) has \(token.count) character\(token.count == 1 ? "" : "s"); a token needs at least \(minimumLength) (e.g. from `openssl rand -base64 32`)")
+        }
+    }
+
+    /// The token in `file` when it exists (`created: false`); else a new random one (256 bits)
+    /// that the caller writes with ``write(_:to:)`` once it is sure to use it — `serve` only after
+    /// its socket is bound, so that a failed start leaves no file behind.
+    public static func readOrGenerate(file: String) throws -> (token: String, exists: Bool) {
+        if FileManager.default.fileExists(atPath: file) { return (try read(file: file), true) }
         var bytes = [UInt8](repeating: 0, count: 32)
         var rng = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255, using: &rng) }
-        let token = ByteEncoding.base64url(bytes)
-        guard FileManager.default.createFile(atPath: file, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw DaftarError(.badInput, "cannot create token file \(file)")
+        return (ByteEncoding.base64url(bytes), false)
+    }
+
+    /// Writes a token file, owner-only (0600), refusing to replace one.
+    public static func write(_ token: String, to file: String) throws {
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw DaftarError(.badInput, "cannot create token file \(file)") }
+        defer { close(descriptor) }
+        let bytes = Array((token + "\n").utf8)
+        guard bytes.withUnsafeBytes({ systemWrite(descriptor, $0.baseAddress, $0.count) }) == bytes.count else {
+            throw DaftarError(.badInput, "cannot write token file \(file)")
         }
-        return (token, true)
+    }
+
+    /// Whether a token file could be created at `file`: its folder exists and is writable.
+    public static func canCreate(file: String) -> Bool {
+        let folder = (file as NSString).deletingLastPathComponent
+        return FileManager.default.isWritableFile(atPath: folder.isEmpty ? "." : folder)
     }
 }
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#else
+private let systemWrite = Darwin.write
+#endif

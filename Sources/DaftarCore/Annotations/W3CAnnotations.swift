@@ -6,6 +6,9 @@ import Foundation
 public enum W3CAnnotations {
     public static let context = "http://www.w3.org/ns/anno.jsonld"
     public static let articlePrefix = "urn:daftar:article:"
+    /// The id of the annotation that carries an article's tags: one per article, stable, so
+    /// that importing it twice is a no-op.
+    public static let articleTagsPrefix = "urn:daftar:article-tags:"
 
     /// ISO 8601 UTC with milliseconds, as W3C `created`/`modified`.
     public static func iso(_ ms: Int64) -> String {
@@ -36,9 +39,7 @@ public enum W3CAnnotations {
             }
             bodies.append(.object(body))
         }
-        for (_, tag) in view.tags.sorted(by: { $0.key < $1.key }) {
-            bodies.append(["type": "TextualBody", "value": .string(tag), "purpose": "tagging"])
-        }
+        for tag in view.sortedTags { bodies.append(tagging(tag)) }
         var object: [String: JSONValue] = [
             "id": .string("urn:uuid:\(view.id)"),
             "type": "Annotation",
@@ -58,15 +59,39 @@ public enum W3CAnnotations {
         return .object(object)
     }
 
-    /// An `AnnotationCollection` holding every annotation in one page.
-    public static func collection(_ views: [AnnotationView], id: String, label: String) -> JSONValue {
-        [
+    static func tagging(_ tag: String) -> JSONValue {
+        ["type": "TextualBody", "value": .string(tag), "purpose": "tagging"]
+    }
+
+    /// An article's tags as one W3C `Annotation`: motivation `tagging`, the whole article as
+    /// its target (no selector), each tag a `TextualBody` with purpose `tagging`. Nil for an
+    /// article without tags.
+    public static func articleTags(_ article: AnnotatedArticle) -> JSONValue? {
+        guard !article.tags.isEmpty else { return nil }
+        var object: [String: JSONValue] = [
+            "id": .string(articleTagsPrefix + article.id),
+            "type": "Annotation",
+            "motivation": "tagging",
+            "target": .string(articlePrefix + article.id),
+            "body": .array(article.tags.map(tagging)),
+        ]
+        if let created = article.tagsCreated { object["created"] = .string(iso(created)) }
+        if let modified = article.tagsModified { object["modified"] = .string(iso(modified)) }
+        if let creator = article.tagsCreator { object["creator"] = ["type": "Person", "name": .string(creator)] }
+        return .object(object)
+    }
+
+    /// An `AnnotationCollection` holding every annotation in one page, then the tags of each
+    /// tagged article in `articles` (``articleTags(_:)``).
+    public static func collection(_ views: [AnnotationView], articles: [AnnotatedArticle] = [], id: String, label: String) -> JSONValue {
+        let items = views.map(annotation) + articles.compactMap(articleTags)
+        return [
             "@context": .string(context),
             "id": .string(id),
             "type": "AnnotationCollection",
             "label": .string(label),
-            "total": .int(Int64(views.count)),
-            "first": ["type": "AnnotationPage", "startIndex": 0, "items": .array(views.map(annotation))],
+            "total": .int(Int64(items.count)),
+            "first": ["type": "AnnotationPage", "startIndex": 0, "items": .array(items)],
         ]
     }
 
@@ -88,6 +113,14 @@ public enum W3CAnnotations {
         public var motivation: String
         public var creator: String?
         public var created: String?
+        /// True when the target is a whole resource: no selector names a passage of it.
+        public var wholeSource: Bool = false
+
+        /// True for the tags of a whole Daftar article (what ``articleTags(_:)`` writes): tags
+        /// and nothing else, on an article, with no passage.
+        public var isArticleTagging: Bool {
+            articleID != nil && wholeSource && note.isEmpty && !tags.isEmpty && motivation == "tagging"
+        }
 
         /// The article id when the source is a Daftar article.
         public var articleID: String? {
@@ -164,9 +197,11 @@ public enum W3CAnnotations {
         guard let target = targets.first else { throw fail("it has no \"target\"") }
         var source: String? = target as? String
         var exact: String?, prefix: String?, suffix: String?, start: Int?, end: Int?
+        var hasSelector = false
         if let t = target as? [String: Any] {
             source = (t["source"] as? String) ?? (t["id"] as? String)
             let selectors: [Any] = (t["selector"] as? [Any]) ?? (t["selector"].map { [$0] } ?? [])
+            hasSelector = !selectors.isEmpty
             for selector in selectors {
                 guard let s = selector as? [String: Any] else { continue }
                 let type = types(s["type"])
@@ -194,7 +229,8 @@ public enum W3CAnnotations {
             originalID: originalID ?? name, id: id, source: source, exact: exact, prefix: prefix, suffix: suffix,
             start: start, end: end, note: notes.joined(separator: "\n"), tags: tags,
             motivation: motivation ?? (notes.isEmpty ? (tags.isEmpty ? "highlighting" : "tagging") : "commenting"),
-            creator: creator, created: object["created"] as? String)
+            creator: creator, created: object["created"] as? String,
+            wholeSource: !hasSelector)
     }
 
     /// A UUID-shaped id derived from another tool's annotation id (SHA-256, version 8 bits).

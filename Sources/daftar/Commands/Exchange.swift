@@ -5,43 +5,81 @@ import Foundation
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Export annotations as W3C Web Annotations (JSON-LD), or the raw log as JSON Lines.",
+        abstract: "Export annotations (W3C JSON-LD, Markdown or CSV), or the raw log as JSON Lines.",
         discussion: """
-            --format w3c writes an AnnotationCollection: each annotation with its motivation, its \
-            note as a TextualBody (language fa, textDirection rtl when Persian), each tag as a \
-            TextualBody with purpose tagging, and a target whose source is \
-            urn:daftar:article:<id> with a TextQuoteSelector and a TextPositionSelector. \
+            --format w3c (the default) writes an AnnotationCollection: each annotation with its \
+            motivation, its note as a TextualBody (language fa, textDirection rtl when Persian), \
+            each tag as a TextualBody with purpose tagging, and a target whose source is \
+            urn:daftar:article:<id> with a TextQuoteSelector and a TextPositionSelector; then, for \
+            each tagged article, one annotation with motivation tagging whose target is the whole \
+            article (urn:daftar:article:<id>, no selector) and whose bodies are its tags. \
+            `daftar import` reads it back.
+
+            --format markdown writes, per article with annotations or tags (by published date), \
+            its title as a heading, its date, file and tags, then each annotation in reading order: \
+            the passage as a block quote, its note, its tags. Persian articles are wrapped in \
+            <div dir="rtl" lang="fa"> so that GitHub and Pandoc lay them out right to left.
+
+            --format csv writes one row per annotation (RFC 4180: CRLF line ends, fields with a \
+            comma, quote or line break quoted, quotes doubled) under the header annotation, \
+            article, title, file, published, quote, note, tags (separated by ;), motivation, \
+            creator, created, modified (ISO 8601), conflict (true/false). It is UTF-8 without a \
+            byte order mark, which most tools want; add --bom for Excel, which otherwise reads \
+            Persian as the system's code page.
+
             --format events writes every stored event, oldest first, one canonical JSON per line.
+
+            Deleted annotations are left out of every format but events.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case w3c, events
+        case w3c, markdown, csv, events
     }
 
     @ParentCommand var daftar: Daftar
 
-    @Option(help: "w3c or events.")
+    @Option(help: "w3c, markdown, csv or events.")
     var format: Format = .w3c
+
+    @Flag(help: "Start the CSV with a UTF-8 byte order mark (for Excel).")
+    var bom = false
 
     @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var output: String?
 
+    func validate() throws {
+        if bom && format != .csv { throw ValidationError("--bom is for --format csv") }
+    }
+
     func run() throws {
         let store = try daftar.openStore(forWriting: false)
         var bytes: [UInt8] = []
-        var count = 0
+        let written: String
         switch format {
-        case .w3c:
-            let views = try store.annotations()
-            let id = "urn:daftar:export:\(store.replicaID ?? "store"):\(Int64(Date().timeIntervalSince1970 * 1000))"
-            bytes = Array(W3CAnnotations.collection(views, id: id, label: "Daftar annotations").prettyString.utf8)
-            count = views.count
+        case .w3c, .markdown, .csv:
+            let articles = try store.annotatedArticles()
+            let annotations = articles.reduce(0) { $0 + $1.annotations.count }
+            let tagged = articles.filter { !$0.tags.isEmpty }.count
+            switch format {
+            case .w3c:
+                let id = "urn:daftar:export:\(store.replicaID ?? "store"):\(Int64(Date().timeIntervalSince1970 * 1000))"
+                let views = articles.flatMap(\.annotations).sorted { ($0.article, $0.anchor.start, $0.id) < ($1.article, $1.anchor.start, $1.id) }
+                bytes = Array(W3CAnnotations.collection(views, articles: articles, id: id, label: "Daftar annotations").prettyString.utf8)
+            case .markdown:
+                bytes = Array(MarkdownExport.render(articles).utf8)
+            default:
+                bytes = CSVExport.render(articles, bom: bom)
+            }
+            written = "\(annotations) annotation\(annotations == 1 ? "" : "s")"
+                + (format == .csv ? "" : " and the tags of \(tagged) article\(tagged == 1 ? "" : "s")")
         case .events:
+            var count = 0
             try store.forEachEvent { event in
                 bytes += event
                 bytes.append(0x0A)
                 count += 1
             }
+            written = "\(count) events"
         }
         if let output {
             do {
@@ -49,7 +87,7 @@ struct Export: ParsableCommand {
             } catch {
                 throw DaftarError(.badInput, "cannot write \(output): \(error.localizedDescription)")
             }
-            Terminal.note("wrote \(count) \(format == .w3c ? "annotations" : "events") to \(output)")
+            Terminal.note("wrote \(written) to \(output)")
         } else {
             FileHandle.standardOutput.write(Data(bytes))
         }
@@ -65,6 +103,11 @@ struct Import: ParsableCommand {
             by its quote across the archive. The original creator and created time are kept. \
             Annotations that cannot be anchored are reported as orphans (exit status 1), never \
             dropped silently. Importing the same file again changes nothing.
+
+            An article's tags (an annotation with motivation tagging whose target is a whole \
+            article, as `daftar export` writes them) are added to the article when it is in this \
+            archive — except tags it has already and tags removed from it here, which an import \
+            does not bring back — and reported as orphans when it is not.
             """)
 
     @ParentCommand var daftar: Daftar
@@ -80,9 +123,15 @@ struct Import: ParsableCommand {
             var id: String
             var reason: String
         }
+        struct Tagged: Encodable {
+            var article: String
+            var tags: [String]
+        }
         var imported: [String]
         var alreadyPresent: [String]
         var orphans: [Orphan]
+        var articlesTagged: [Tagged]
+        var articleTagsPresent: [String]
     }
 
     func run() throws {
@@ -101,12 +150,21 @@ struct Import: ParsableCommand {
         if json {
             try Terminal.printJSON(Output(
                 imported: report.imported, alreadyPresent: report.alreadyPresent,
-                orphans: report.orphans.map { .init(id: $0.annotation.originalID, reason: $0.reason) }))
+                orphans: report.orphans.map { .init(id: $0.annotation.originalID, reason: $0.reason) },
+                articlesTagged: report.articlesTagged.map { .init(article: $0.article, tags: $0.tags) },
+                articleTagsPresent: report.articleTagsPresent))
         } else {
             for orphan in report.orphans {
                 Terminal.error("orphan \(orphan.annotation.originalID): \(orphan.reason)")
             }
-            print("\(items.count) annotations: \(report.imported.count) imported, \(report.alreadyPresent.count) already present, \(report.orphans.count) orphan\(report.orphans.count == 1 ? "" : "s")")
+            let annotations = items.filter { !$0.isArticleTagging }.count
+            var line = "\(annotations) annotations: \(report.imported.count) imported, \(report.alreadyPresent.count) already present, \(report.orphans.count) orphan\(report.orphans.count == 1 ? "" : "s")"
+            if items.count > annotations {
+                func articles(_ n: Int) -> String { "\(n) article\(n == 1 ? "" : "s")" }
+                let added = report.articlesTagged.reduce(0) { $0 + $1.tags.count }
+                line += "; article tags: \(added) added to \(articles(report.articlesTagged.count)), \(articles(report.articleTagsPresent.count)) unchanged"
+            }
+            print(line)
         }
         if !report.orphans.isEmpty { throw ExitCode(1) }
     }

@@ -7,19 +7,66 @@ import Foundation
 /// Where the token comes from, for the client side: a file, a peer's file, or $DAFTAR_TOKEN.
 func clientToken(file: String?, peer: Peer?) throws -> String {
     if let file = file ?? peer?.tokenFile { return try SyncToken.read(file: file) }
-    if let token = ProcessInfo.processInfo.environment["DAFTAR_TOKEN"], !token.isEmpty { return token }
+    if let token = try environmentToken() { return token }
     throw DaftarError(.badInput, "no token: pass --token-file F (or set it with `daftar peer add … --token-file F`) or set $DAFTAR_TOKEN")
+}
+
+/// $DAFTAR_TOKEN when set, refused when too short to be safe.
+func environmentToken() throws -> String? {
+    guard let token = ProcessInfo.processInfo.environment["DAFTAR_TOKEN"]?.trimmingWhitespace, !token.isEmpty else { return nil }
+    try SyncToken.check(token, from: "$DAFTAR_TOKEN")
+    return token
+}
+
+/// A peer's URL as typed: `http://` is assumed when no scheme is given (`127.0.0.1:8765`), and
+/// said on stderr; a peer name stays unresolved (nil) when it is not address-shaped.
+func peerURL(_ given: String) throws -> String? {
+    if given.hasPrefix("http://") || given.hasPrefix("https://") { return given }
+    if let scheme = given.range(of: "://") {
+        throw DaftarError(.badInput, "\(given): peers are reached over http:// or https://, not \(given[..<scheme.lowerBound])://")
+    }
+    // host:port, [v6]:port, a dotted name or address, localhost — never a peer name (those have no `:`).
+    let host = given.split(separator: "/", maxSplits: 1).first.map(String.init) ?? given
+    guard host.contains(":") || host.contains(".") || host == "localhost", !given.contains(" ") else { return nil }
+    let url = "http://" + given
+    Terminal.note("taking \(given) as \(url)")
+    return url
+}
+
+/// `--timeout` of `sync` and `clone`.
+struct StallTimeout: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Give up when the peer sends nothing for this long.", valueName: "seconds"))
+    var timeout: Int64 = HTTPTransport.defaultStallSeconds
+
+    func validate() throws {
+        guard timeout >= 1 else { throw ValidationError("--timeout must be a whole number of seconds, at least 1") }
+    }
+
+    /// Runs `body`; a peer that stopped answering is told in the command line's terms.
+    func reworded<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DaftarError where error.code == .stalled {
+            throw DaftarError(
+                .stalled, error.message + "; is a daftar server listening there? Give a slow peer longer with --timeout SECONDS", cause: error)
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve this store to peers over HTTP (sync API /v1/…).",
         discussion: """
-            Listens on 127.0.0.1:8765 unless told otherwise (--listen HOST:PORT; port 0 picks a \
-            free one). Every request needs `Authorization: Bearer TOKEN`; the token comes from \
+            Listens on 127.0.0.1:8765 unless told otherwise (--listen HOST:PORT, an IPv6 address \
+            in brackets: [::1]:8765; port 0 picks a free one). Every request needs \
+            `Authorization: Bearer TOKEN`; the token (at least 16 characters) comes from \
             --token-file, else $DAFTAR_TOKEN, else a file beside the store (STORE.token, created \
-            on first serve, owner-only; its path is printed). The store stays usable by other \
-            daftar commands while it serves. Stops cleanly on SIGINT/SIGTERM.
+            on the first serve that starts listening, owner-only; its path is printed). The store \
+            stays usable by other daftar commands while it serves. Stops cleanly on SIGINT/SIGTERM.
+
+            Each request is logged on standard error, one line: time (UTC), method, path, status, \
+            bytes of the response, and the caller's replica when it names it (else -). Never the token.
             """)
 
     @ParentCommand var daftar: Daftar
@@ -30,11 +77,33 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Read the bearer token from this file.", valueName: "file"))
     var tokenFile: String?
 
-    func parsedListen() throws -> (String, Int) {
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8765")
+    /// Writes a generated token once listening. Should that fail (the folder was checked
+    /// before), serving is pointless and nobody knows the token yet: stop at once.
+    static func writeToken(_ token: String, to file: String) {
+        do {
+            try SyncToken.write(token, to: file)
+            Terminal.note("created a token in \(file) — give it to peers (`daftar sync URL --token-file F`)")
+        } catch {
+            Terminal.error((error as? DaftarError).map(Daftar.commandLineMessage) ?? "cannot create the token file \(file)")
+            Foundation.exit(1)
         }
-        return (String(listen[..<colon]), port)
+    }
+
+    /// `HOST:PORT`, `[IPV6]:PORT`.
+    func parsedListen() throws -> (host: String, port: Int) {
+        let usage = "--listen must be HOST:PORT, e.g. 127.0.0.1:8765 (an IPv6 address in brackets: [::1]:8765)"
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError(usage)
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+            guard host.contains(":") else { throw ValidationError(usage) }
+        } else if host.contains(":") || host.contains("[") || host.contains("]") {
+            throw ValidationError(usage)
+        }
+        guard !host.isEmpty else { throw ValidationError(usage) }
+        return (host, port)
     }
 
     func validate() throws { _ = try parsedListen() }
@@ -42,20 +111,51 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try parsedListen()
         let store = try daftar.openStore(forWriting: false)
+        let shown = host.contains(":") ? "[\(host)]" : host
         let token: String
+        // A token generated here is written only once the socket is bound: a failed start
+        // leaves no file behind.
+        var unwritten: String? = nil
         if let tokenFile {
             token = try SyncToken.read(file: tokenFile)
-        } else if let env = ProcessInfo.processInfo.environment["DAFTAR_TOKEN"], !env.isEmpty {
+        } else if let env = try environmentToken() {
             token = env
         } else {
-            let (generated, created) = try SyncToken.readOrCreate(file: store.path + ".token")
-            token = generated
-            Terminal.note("\(created ? "created a token in" : "token in") \(store.path).token — give it to peers (`daftar sync URL --token-file F`)")
+            let file = store.path + ".token"
+            let (found, exists) = try SyncToken.readOrGenerate(file: file)
+            token = found
+            if exists {
+                Terminal.note("token in \(file) — give it to peers (`daftar sync URL --token-file F`)")
+            } else {
+                guard SyncToken.canCreate(file: file) else {
+                    throw DaftarError(.badInput, "cannot create the token file \(file) (its folder is not writable); pass --token-file F or set $DAFTAR_TOKEN")
+                }
+                unwritten = file
+            }
         }
-        let app = buildApplication(service: SyncService(log: store), token: token, host: host, port: port) { bound in
-            FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
+        let app = buildApplication(
+            service: SyncService(log: store), token: token, host: host, port: port,
+            onRunning: { [unwritten, token] bound in
+                if let file = unwritten { Self.writeToken(token, to: file) }
+                FileHandle.standardOutput.write(Data("listening on http://\(shown):\(bound)\n".utf8))
+            },
+            accessLog: { entry in FileHandle.standardError.write(Data((entry.line + "\n").utf8)) })
+        do {
+            try await app.runService()
+        } catch {
+            switch ListenFailure(error) {
+            case .addressInUse:
+                throw DaftarError(.badInput, "port \(port) on \(shown) is already in use; choose another with --listen \(shown):PORT (PORT 0 picks a free one)")
+            case .permissionDenied:
+                throw DaftarError(.badInput, "port \(port) on \(shown) needs privileges; choose one above 1023 with --listen \(shown):PORT")
+            case .addressNotAvailable:
+                throw DaftarError(.badInput, "\(shown) is not an address of this machine; listen on one of its own, e.g. --listen 127.0.0.1:\(port)")
+            case .unknownHost:
+                throw DaftarError(.badInput, "cannot resolve \(host); give --listen an address, e.g. 127.0.0.1:\(port) or [::1]:\(port)")
+            case nil:
+                throw error
+            }
         }
-        try await app.runService()
     }
 }
 
@@ -64,10 +164,12 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync",
         abstract: "Exchange events with a peer: pull what this store lacks, then push what the peer lacks.",
         discussion: """
-            PEER is a URL (http://host:8765) or a name from `daftar peer add`. The token comes \
+            PEER is a URL (http://host:8765; host:8765 is taken as http://) or a name from \
+            `daftar peer add`. The token (at least 16 characters) comes \
             from --token-file, the peer's token file, or $DAFTAR_TOKEN — never the command line. \
             Each received page is verified whole and committed in one transaction: an \
-            interrupted sync keeps what it committed, and running it again completes it.
+            interrupted sync keeps what it committed, and running it again completes it. A peer \
+            that sends nothing for --timeout seconds (default 30) ends the sync with a message.
 
             "in sync" is said only when both sides hold the same heads. Otherwise the report \
             says what stayed behind and why: a replica frozen because it signed two histories \
@@ -86,19 +188,20 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Read the bearer token from this file.", valueName: "file"))
     var tokenFile: String?
 
+    @OptionGroup var stall: StallTimeout
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
     func run() async throws {
         let store = try daftar.openStore(forWriting: false)
         let named = try store.peers().first { $0.name == peer }
-        let url = named?.url ?? peer
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+        guard let url = try named?.url ?? peerURL(peer) else {
             throw DaftarError(.badInput, "\(peer) is neither a URL nor a peer name; see `daftar peer list`")
         }
         let token = try clientToken(file: tokenFile, peer: named)
         let before = try SyncSummary.Counts(store)
-        let report = try await Self.sync(store: store, url: url, token: token)
+        let report = try await stall.reworded { try await Self.sync(store: store, url: url, token: token, stallSeconds: stall.timeout) }
         if let named, let replica = report.peerReplica { try store.setPeerReplica(named.name, replica) }
         let summary = try SyncSummary(report: report, store: store, peer: url, before: before)
         if json { try Terminal.printJSON(summary) } else { summary.print() }
@@ -106,8 +209,8 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     /// Syncs with progress on stderr; records what the peer holds afterwards.
-    static func sync(store: Store, url: String, token: String) async throws -> SyncReport {
-        let transport = HTTPTransport(baseURL: url, token: token)
+    static func sync(store: Store, url: String, token: String, stallSeconds: Int64) async throws -> SyncReport {
+        let transport = HTTPTransport(baseURL: url, token: token, replica: store.replicaID, stallSeconds: stallSeconds)
         let report = try await SyncDriver.run(log: store, transport: transport) { report in
             Terminal.progress("sync: pulled \(report.pulledEvents) events, pushed \(report.pushedEvents)")
         }
@@ -120,28 +223,37 @@ struct SyncCommand: AsyncParsableCommand {
 struct Clone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a new store (with a new identity) from a peer, in one step.",
-        discussion: "The store (--store, $DAFTAR_STORE or the default) must not exist yet. The peer is remembered as `origin`.")
+        discussion: """
+            The store (--store, $DAFTAR_STORE or the default) must not exist yet; nothing is created \
+            when the peer cannot be reached or sends nothing for --timeout seconds. The peer is \
+            remembered as `origin`.
+            """)
 
     @ParentCommand var daftar: Daftar
 
-    @Argument(help: "The peer's URL.")
+    @Argument(help: "The peer's URL (http:// is assumed when none is given).")
     var url: String
 
     @Option(help: ArgumentHelp("Read the bearer token from this file.", valueName: "file"))
     var tokenFile: String?
+
+    @OptionGroup var stall: StallTimeout
 
     func run() async throws {
         let (path, _) = try daftar.storePath()
         if FileManager.default.fileExists(atPath: path) {
             throw DaftarError(.badStore, "\(path) exists already; clone into a new --store path, or use `daftar sync \(url)`")
         }
+        guard let peerAddress = try peerURL(url) else {
+            throw DaftarError(.badInput, "\(url) is not a URL; give the peer's, e.g. http://192.168.1.5:8765")
+        }
         let token = try clientToken(file: tokenFile, peer: nil)
         // Check the peer before creating anything.
-        _ = try await HTTPTransport(baseURL: url, token: token).heads()
+        _ = try await stall.reworded { try await HTTPTransport(baseURL: peerAddress, token: token, stallSeconds: stall.timeout).heads() }
         let store = try daftar.openStore(forWriting: true)
-        try store.addPeer(Peer(name: "origin", url: url, tokenFile: tokenFile.map { URL(fileURLWithPath: $0).path }))
-        let report = try await SyncCommand.sync(store: store, url: url, token: token)
-        print("cloned \(report.pulledEvents) events from \(url) into \(path) (replica \(store.identity!.origin); peer `origin`)")
+        try store.addPeer(Peer(name: "origin", url: peerAddress, tokenFile: tokenFile.map { URL(fileURLWithPath: $0).path }))
+        let report = try await stall.reworded { try await SyncCommand.sync(store: store, url: peerAddress, token: token, stallSeconds: stall.timeout) }
+        print("cloned \(report.pulledEvents) events from \(peerAddress) into \(path) (replica \(store.identity!.origin); peer `origin`)")
     }
 }
 
@@ -158,15 +270,17 @@ struct PeerCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The file holding its token.", valueName: "file")) var tokenFile: String?
 
         func validate() throws {
-            guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw ValidationError("the URL must start with http:// or https://") }
             guard !name.contains("/") && !name.contains(":") else { throw ValidationError("a peer name cannot contain / or :") }
         }
 
         func run() throws {
+            guard let address = try peerURL(url) else {
+                throw ValidationError("the URL must be http://HOST:PORT or https://HOST:PORT (or HOST:PORT, taken as http://)")
+            }
             let file = tokenFile.map { URL(fileURLWithPath: $0).path }
             if let file { _ = try SyncToken.read(file: file) }
-            try peer.daftar.openStore(forWriting: false).addPeer(Peer(name: name, url: url, tokenFile: file))
-            print("added peer \(name) → \(url)")
+            try peer.daftar.openStore(forWriting: false).addPeer(Peer(name: name, url: address, tokenFile: file))
+            print("added peer \(name) → \(address)")
         }
     }
 

@@ -43,25 +43,30 @@ final class CLISandbox {
         return file
     }
 
-    func environment(author: String) -> [String: String] {
+    /// The child's environment; `overrides` set (or, with nil, remove) variables last.
+    func environment(author: String, _ overrides: [String: String?] = [:]) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["DAFTAR_STORE"] = nil
         env["DAFTAR_TOKEN"] = nil
         env["HOME"] = path("home")
         env["XDG_DATA_HOME"] = path("home/.local/share")
         env["DAFTAR_AUTHOR"] = author
+        for (key, value) in overrides { env[key] = value }
         return env
     }
 
     typealias Child = DaftarChild
 
     /// Starts `daftar --store STORE ARGS…` in the sandbox.
-    func start(_ arguments: [String], store: String, author: String = "sync-cli-tests") throws -> Child {
-        try DaftarChild(["--store", store] + arguments, in: directory, environment: environment(author: author))
+    func start(_ arguments: [String], store: String, author: String = "sync-cli-tests", environment overrides: [String: String?] = [:]) throws -> Child {
+        try DaftarChild(["--store", store] + arguments, in: directory, environment: environment(author: author, overrides))
     }
 
     /// Runs `daftar --store STORE ARGS…` to completion.
-    func run(_ arguments: [String], store: String, author: String = "sync-cli-tests", timeout: TimeInterval = 180) throws -> CLIResult {
-        try start(arguments, store: store, author: author).wait(timeout: timeout)
+    func run(
+        _ arguments: [String], store: String, author: String = "sync-cli-tests", environment overrides: [String: String?] = [:],
+        timeout: TimeInterval = 180
+    ) throws -> CLIResult {
+        try start(arguments, store: store, author: author, environment: overrides).wait(timeout: timeout)
     }
 }
