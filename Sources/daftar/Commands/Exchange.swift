@@ -52,7 +52,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let store = try daftar.openStore(forWriting: false)
+        let store = try daftar.openStoreForReading()
         var bytes: [UInt8] = []
         let written: String
         switch format {
