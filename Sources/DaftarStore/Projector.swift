@@ -41,23 +41,30 @@ enum Projector {
         else { return }
         let parsed = ArticleText(parsing: text)
         let story = parsed.story
+        // A copy this store has not seen yet: what was written on it (an annotation or a tag
+        // may arrive first, e.g. after a payloadless copy) must move to the article it is shown as.
+        let newCopy = try !(Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM article_sources WHERE article = ?)"), arguments: [article]) ?? false)
 
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO article_sources(origin, seq, article, file, time, author, story, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [event.origin.rawValue, event.seq, article, file, event.time, event.author, story, ArticleText.content(of: text)])
+            """).execute(arguments: [event.origin.rawValue, event.seq, article, file, event.time, event.author, story, ArticleText.content(of: text, id: article)])
 
         let shown = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT rowid, id, first_time, first_origin, first_seq FROM articles WHERE story = ?"), arguments: [story])
         if let shown {
             let first: (Int64, String, Int64) = (shown[2], shown[3], shown[4])
-            guard (event.time, event.origin.rawValue, event.seq) < first else { return }
+            guard (event.time, event.origin.rawValue, event.seq) < first else {
+                if newCopy { try gatherCopies(story: story, shownAs: shown[1], db) }
+                return
+            }
             // An earlier copy: the story is shown as it. Its body is the same, so the search
             // index row stays; the title and date come from the earlier copy's text.
             try db.cachedStatement(sql: """
                 UPDATE articles SET id = ?, file = ?, published = ?, body_start = ?, first_time = ?, first_origin = ?, first_seq = ?
                 WHERE rowid = ?
                 """).execute(arguments: [article, file, parsed.published, parsed.bodyStart, event.time, event.origin.rawValue, event.seq, shown[0] as Int64])
-            if shown[1] as String != article { try gatherCopies(story: story, shownAs: article, db) }
+            if shown[1] as String != article || newCopy { try gatherCopies(story: story, shownAs: article, db) }
             return
         }
 
@@ -74,13 +81,13 @@ enum Projector {
     }
 
     /// Moves what was shown on any copy of `story` to the id it is shown as: annotations
-    /// (placed again in the body when their positions were counted in another copy) and
-    /// article tags (one observed-remove set over the tag events of every copy).
+    /// (placed in the body again: their positions may have been counted in another copy, or
+    /// before the body was here) and article tags (one observed-remove set over the tag
+    /// events of every copy). Runs when a story's shown copy changes or a new copy arrives.
     static func gatherCopies(story: String, shownAs article: String, _ db: Database) throws {
         let moved = try String.fetchAll(db.cachedStatement(sql: """
-            SELECT n.id FROM annotations n
-            WHERE n.article IN (SELECT DISTINCT article FROM article_sources WHERE story = ?) AND n.article <> ?
-            """), arguments: [story, article])
+            SELECT n.id FROM annotations n WHERE n.article IN (SELECT DISTINCT article FROM article_sources WHERE story = ?)
+            """), arguments: [story])
         for id in moved { try reproject(annotation: id, db) }
         let tagged = try Bool.fetchOne(db.cachedStatement(sql: """
             SELECT EXISTS (SELECT 1 FROM article_tag_events WHERE article IN (SELECT DISTINCT article FROM article_sources WHERE story = ?))

@@ -27,7 +27,9 @@ extension Store {
         var seen = Set<String>()
         var tagging: [String: Set<String>] = [:]  // folded tags added by this import, per article
         for item in items {
-            if item.isArticleTagging, let article = item.articleID {
+            if item.isArticleTagging, let named = item.articleID {
+                // A copy's id names the article it is shown as here.
+                let article = try writer.read { db in try Projector.shownArticle(named, db) }
                 guard (try? self.article(article)) != nil else {
                     report.orphans.append((item, "its article \(article.prefix(12)) is not in this archive"))
                     continue

@@ -45,8 +45,7 @@ struct LogWords {
         switch event.type {
         case "article.ingested":
             let id = string("article") ?? "?"
-            let title = string("text").map { ArticleText(parsing: $0).title } ?? ""
-            return "archived \(string("file") ?? "?") — «\(clip(title, Self.quoteLength))» (article \(id.prefix(12)))"
+            return "archived \(string("file") ?? "?") — «\(try articleTitle(id))» (article \(id.prefix(12)))"
         case "article.tagged", "article.untagged":
             let verb = event.type == "article.tagged" ? "tagged" : "untagged"
             return "\(verb) article «\(try articleTitle(string("article")))» #\(string("tag") ?? "?")"

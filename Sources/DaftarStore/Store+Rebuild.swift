@@ -29,6 +29,7 @@ extension Store {
             var report = RebuildReport()
             report.digestBefore = try Self.digest(db)
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
+            progress?(0, total)  // the transaction has begun
             try Projector.clear(db)
             var last: Int64 = 0
             let rows = try Row.fetchCursor(db, sql: "SELECT position, body FROM events ORDER BY position")

@@ -110,8 +110,8 @@ struct Phase {
         // (b) the same rows Daftar wrote (events and projections), with Daftar's tokenizer.
         let daftar = try DatabaseQueue(path: storePath, configuration: Self.readOnly)
         let events = try daftar.read { db in try Row.fetchAll(db, sql: "SELECT origin, seq, hash, prev, type, time, is_seal, body, arrived FROM events ORDER BY position") }
-        let articles = try daftar.read { db in try Row.fetchAll(db, sql: "SELECT id, title, published, body, body_start, file, first_time, first_origin, first_seq FROM articles ORDER BY rowid") }
-        let sources = try daftar.read { db in try Row.fetchAll(db, sql: "SELECT origin, seq, article, file, time, author FROM article_sources") }
+        let articles = try daftar.read { db in try Row.fetchAll(db, sql: "SELECT id, title, published, body, body_start, file, first_time, first_origin, first_seq, story FROM articles ORDER BY rowid") }
+        let sources = try daftar.read { db in try Row.fetchAll(db, sql: "SELECT origin, seq, article, file, time, author, story, content FROM article_sources") }
         let b = try Self.sameSchemaDatabase(dir + "/baseline-b.sqlite")
         let timeB = try Self.seconds {
             try b.write { db in try Self.insertSameRows(db, events: events, articles: articles, sources: sources) }
@@ -141,13 +141,13 @@ struct Phase {
     static func insertSameRows(_ db: Database, events: [Row], articles: [Row], sources: [Row]) throws {
         let insertEvent = try db.makeStatement(sql: "INSERT INTO events(origin, seq, hash, prev, type, time, is_seal, body, arrived) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
         for row in events { try insertEvent.execute(arguments: StatementArguments(row.databaseValues)) }
-        let insertArticle = try db.makeStatement(sql: "INSERT INTO articles(id, title, published, body, body_start, file, first_time, first_origin, first_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insertArticle = try db.makeStatement(sql: "INSERT INTO articles(id, title, published, body, body_start, file, first_time, first_origin, first_seq, story) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         let insertFTS = try db.makeStatement(sql: "INSERT INTO articles_fts(rowid, title, body) VALUES (?, ?, ?)")
         for row in articles {
             try insertArticle.execute(arguments: StatementArguments(row.databaseValues))
             try insertFTS.execute(arguments: [db.lastInsertedRowID, row[1] as String, row[3] as String])
         }
-        let insertSource = try db.makeStatement(sql: "INSERT INTO article_sources(origin, seq, article, file, time, author) VALUES (?, ?, ?, ?, ?, ?)")
+        let insertSource = try db.makeStatement(sql: "INSERT INTO article_sources(origin, seq, article, file, time, author, story, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
         for row in sources { try insertSource.execute(arguments: StatementArguments(row.databaseValues)) }
     }
 

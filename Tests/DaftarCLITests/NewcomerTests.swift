@@ -57,6 +57,12 @@ struct NewcomerTests {
         let limited = try box.run(["search", "پوتین", "-اوکراین", "--limit", "1", "--json"], store: box.store)
         expectSuccess(limited)
         #expect(try limited.jsonArray().count == 1)
+        // A mistyped option is not a query word; after --, anything is.
+        let mistyped = try box.run("search", "پوتین", "--sinse", "2025-01-01")
+        #expect(mistyped.status != 0 && mistyped.stderr.contains("unknown option --sinse"), "\(mistyped)")
+        let afterDashes = try box.run(["search", "--json", "--", "پوتین", "-Shahed"], store: box.store)
+        expectSuccess(afterDashes)
+        #expect(try afterDashes.jsonArray().count == all.count, "\(afterDashes)")
         let phrase = try box.bash("daftar --store archive.sqlite search '\"پیمان همکاری\"' --json")
         expectSuccess(phrase)
         #expect(try phrase.jsonArray().count == 1, "\(phrase)")
@@ -165,7 +171,10 @@ struct NewcomerTests {
         }
         expectSuccess(try box.run("ingest", box.path("many"), timeout: 600))
         let rebuild = try box.start(["rebuild"], store: box.store)
-        Thread.sleep(forTimeInterval: 0.5)
+        // Its first line is written once its write transaction has begun.
+        let deadline = Date().addingTimeInterval(60)
+        while !rebuild.stderrSoFar.contains("replaying"), rebuild.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(rebuild.stderrSoFar.contains("replaying 600 events"), "\(rebuild.stderrSoFar)")
         for command in [["list", "--limit", "1"], ["search", "ایران", "--limit", "1"], ["status"], ["log", "--limit", "1"], ["verify"]] {
             let started = Date()
             let result = try box.run(command, store: box.store, timeout: 60)
@@ -188,7 +197,14 @@ struct NewcomerTests {
         defer { chmod(box.path("shared"), 0o755) }
         func run(_ arguments: [String]) throws -> RunResult {
             guard getuid() == 0 else { return try box.run(arguments, store: store) }
-            let binary = try #require(DaftarBinary.path)
+            // A copy of the binary `nobody` can reach (the build folder may be private).
+            let binary = box.path("bin/daftar")
+            if !box.exists(binary) {
+                try FileManager.default.createDirectory(atPath: box.path("bin"), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: try #require(DaftarBinary.path), toPath: binary)
+                chmod(box.path("bin"), 0o755)
+                chmod(binary, 0o755)
+            }
             return try box.bash(
                 "runuser -u nobody -- env HOME=/tmp DAFTAR_AUTHOR=nobody " + ([binary, "--store", store] + arguments).map { "'\($0)'" }.joined(separator: " "))
         }

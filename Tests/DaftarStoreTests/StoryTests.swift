@@ -105,4 +105,34 @@ struct StoryTests {
         #expect(digests.count == 1)
         #expect(shownAs == [ArticleText.id(of: Self.tail)], "shown as the earliest copy")
     }
+
+    /// What was written on a copy may be applied before the copy: a store that holds the
+    /// copy's event without its payload (accepted from a peer that stripped it, by an older
+    /// version) applies annotations and tags on it, then the payload arrives. Once it does —
+    /// even for a copy later than the one shown — they are shown on the article, as a rebuild
+    /// shows them.
+    @Test func writtenOnACopyBeforeTheCopyArrives() throws {
+        let fixture = try StoreFixture()
+        let shownHere = try fixture.open(at: fixture.directory + "/w.sqlite")
+        try shownHere.ingest([try SourceFile.read(path: fixture.write("w/story.txt", Self.original))])
+        let copier = try fixture.open(at: fixture.directory + "/r.sqlite")
+        let copy = try copier.ingest([try SourceFile.read(path: fixture.write("r/story.txt", Self.tail))])[0].articleID
+        let annotator = try fixture.open(at: fixture.directory + "/q.sqlite")
+        try annotator.receive(try copier.allEvents())
+        let note = try annotator.annotate(article: copy, target: .quote("بند دوم", prefix: nil, suffix: nil, occurrence: nil), note: "روی نسخه")
+        _ = try annotator.setTags(["نسخه"], on: .article(copy), add: true)
+        let q = annotator.identity!.origin
+        let id = ArticleText.id(of: Self.original)
+
+        let copyEvents = try copier.allEvents()
+        try shownHere.writer.write { db in try shownHere.append(copyEvents.map(\.withoutData), db) }
+        try shownHere.receive(try annotator.allEvents().filter { $0.origin == q })
+        #expect(try shownHere.annotations(article: id).isEmpty, "the copy is not here yet")
+        try shownHere.receive(copyEvents)
+        #expect(try shownHere.articles().map(\.id) == [id])
+        #expect(try shownHere.annotations(article: id).map(\.id) == [note.id])
+        #expect(try shownHere.tags(of: .article(id)).values.sorted() == ["نسخه"])
+        let digest = try shownHere.digest()
+        #expect(try shownHere.rebuild().digestAfter == digest)
+    }
 }

@@ -42,10 +42,27 @@ public struct ArticleText: Sendable, Hashable {
     /// without a byte-order mark, with LF line endings, without trailing whitespace on any line
     /// and without blank lines at either end. The same content under the same file name is
     /// already archived.
-    public static func content(of original: String) -> String {
+    public static func content(of original: String, id known: String? = nil) -> String {
+        // Most files are already in that form: then it is the article id, with no copy made.
+        if isReaderNormal(original.unicodeScalars) { return known ?? id(of: original) }
         var text = Self.normalizingLines(original.nfc.unicodeScalars[...])
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         return ByteEncoding.hex(SHA256.hash(data: Array(text.trimmingWhitespace.utf8)))
+    }
+
+    /// True when `scalars` have no byte-order mark, no CR, no whitespace at either end and
+    /// none before a line break: ``content(of:)`` would change nothing.
+    static func isReaderNormal(_ scalars: String.UnicodeScalarView) -> Bool {
+        guard let first = scalars.first, let last = scalars.last,
+            !first.isWhiteSpace, first != "\u{FEFF}", !last.isWhiteSpace
+        else { return false }
+        var previous: Unicode.Scalar = first
+        for s in scalars {
+            if s == "\r" { return false }
+            if s == "\n", previous.isWhiteSpace, previous != "\n" { return false }
+            previous = s
+        }
+        return true
     }
 
     /// `scalars` with CR LF and CR as LF and each line's trailing whitespace removed.
@@ -116,7 +133,7 @@ public struct ArticleText: Sendable, Hashable {
         var k = start
         while true {
             let atEnd = k == view.endIndex
-            if atEnd || view[k] == "\n" {
+            if atEnd || view[k] == "\n" || view[k] == "\r" {
                 if lineLength <= Self.longestMarker + 8,
                     Self.tailMarkers.contains(String(view[lineStart..<k]).trimmingWhitespace)
                 {

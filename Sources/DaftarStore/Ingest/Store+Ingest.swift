@@ -40,27 +40,29 @@ extension Store {
         try writer.write { db in
             var outcomes: [IngestOutcome] = []
             var drafts: [EventDraft] = []
-            var seenInBatch: Set<[String]> = []
+            // Per (story, file name) in this batch: the texts archived, and the id shown.
+            var namedInBatch: [[String]: [String]] = [:]
             var storiesInBatch: [String: String] = [:]
-            let archived = try db.cachedStatement(sql: """
-                SELECT a.id FROM article_sources s JOIN articles a ON a.story = s.story WHERE s.story = ? AND s.file = ? AND s.content = ? LIMIT 1
-                """)
+            let sameName = try db.cachedStatement(sql: "SELECT content FROM article_sources WHERE story = ? AND file = ?")
             let shown = try db.cachedStatement(sql: "SELECT id FROM articles WHERE story = ?")
             for file in files {
                 let id = ArticleText.id(of: file.text)
                 let story = ArticleText(parsing: file.text).story
-                let content = ArticleText.content(of: file.text)
                 let name = file.name.nfc
-                if seenInBatch.contains([story, name, content]) {
-                    outcomes.append(.alreadyArchived(articleID: storiesInBatch[story] ?? id))
-                    continue
+                let shownAs = try storiesInBatch[story] ?? String.fetchOne(shown, arguments: [story])
+                // The reader's form of the text is computed only when a file of this name is
+                // already a source of the story (typically: the same folder ingested again).
+                let archivedContents = try String.fetchAll(sameName, arguments: [story, name])
+                let batchTexts = namedInBatch[[story, name]] ?? []
+                if !archivedContents.isEmpty || !batchTexts.isEmpty {
+                    let content = ArticleText.content(of: file.text)
+                    if archivedContents.contains(content) || batchTexts.contains(where: { ArticleText.content(of: $0) == content }) {
+                        outcomes.append(.alreadyArchived(articleID: shownAs ?? id))
+                        continue
+                    }
                 }
-                if let existing = try String.fetchOne(archived, arguments: [story, name, content]) {
-                    outcomes.append(.alreadyArchived(articleID: existing))
-                    continue
-                }
-                seenInBatch.insert([story, name, content])
-                if let shownAs = try storiesInBatch[story] ?? String.fetchOne(shown, arguments: [story]) {
+                namedInBatch[[story, name], default: []].append(file.text)
+                if let shownAs {
                     outcomes.append(shownAs == id ? .newProvenance(articleID: id) : .copy(articleID: shownAs, copyID: id))
                 } else {
                     outcomes.append(.added(articleID: id))

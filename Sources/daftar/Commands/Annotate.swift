@@ -207,10 +207,16 @@ struct Edit: ParsableCommand {
         let id = try store.resolveAnnotation(annotation)
         var note = try NoteInput.read(note: note, file: noteFile)
         if note == nil, motivation == nil {
-            let current = try store.annotation(id).note.displayed?.value ?? ""
-            guard let edited = try NoteInput.edit(current) else {
+            let before = try store.annotation(id)
+            guard let edited = try NoteInput.edit(before.note.displayed?.value ?? "") else {
                 print("note unchanged; nothing written")
                 return
+            }
+            // A sync (or another command) may have changed the note while the editor was
+            // open: writing now would silently replace what arrived. Keep the text instead.
+            if try store.annotation(id) != before {
+                let kept = try NoteInput.keep(edited, for: id)
+                throw DaftarError(.badInput, "annotation \(id.prefix(13)) changed while you were editing; nothing written — your text is in \(kept): look at the annotation, then `daftar edit \(id.prefix(8)) --note-file \(kept)`")
             }
             note = edited
         }

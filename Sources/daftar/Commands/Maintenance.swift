@@ -21,7 +21,13 @@ struct Rebuild: ParsableCommand {
 
     func run() throws {
         let store = try daftar.openStore(forWriting: false)
-        let report = try store.rebuild { done, total in Terminal.progress("replaying: \(done)/\(total) events") }
+        let report = try store.rebuild { done, total in
+            if done == 0 {
+                Terminal.note("replaying \(total) events; reading commands keep answering meanwhile")
+            } else {
+                Terminal.progress("replaying: \(done)/\(total) events")
+            }
+        }
         Terminal.clearProgress()
         if json {
             return try Terminal.printJSON(Output(

@@ -18,7 +18,9 @@ struct Search: ParsableCommand {
 
             IN A SHELL
             Type the query as it is: daftar search پوتین -اوکراین works (words starting with - \
-            are query words, options may come before or after them). A phrase needs its quotes \
+            are query words, options may come before or after them). A Latin word after - can \
+            read as short options (-Shahed holds -h, help): put the query after --, as in \
+            daftar search -- drone -Shahed. A phrase needs its quotes \
             kept from the shell: daftar search '"پیمان همکاری"'. Quote a word with * (همکار*) \
             so the shell does not expand it.
 
@@ -69,6 +71,17 @@ struct Search: ParsableCommand {
 
     func validate() throws {
         guard limit.value >= 1 else { throw ValidationError("--limit must be at least 1") }
+        // Words the option parser did not know are query words; a mistyped option
+        // (`--sinse`) must not quietly become one.
+        for word in words.prefix(while: { $0 != "--" }) where word.hasPrefix("--") && word.count > 2 {
+            throw ValidationError("unknown option \(word); see `daftar search --help` (a query word starting with -- goes after --)")
+        }
+    }
+
+    /// The query's words: as given, without the `--` that ends the options.
+    var queryWords: [String] {
+        guard let end = words.firstIndex(of: "--") else { return words }
+        return Array(words[..<end] + words[(end + 1)...])
     }
 
     struct Hit: Encodable {
@@ -94,7 +107,7 @@ struct Search: ParsableCommand {
     }
 
     func run() throws {
-        let text = words.joined(separator: " ")
+        let text = queryWords.joined(separator: " ")
         let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text) }
         var filter = SearchFilter(since: since?.gregorian, until: until?.gregorian, fileGlob: file, tag: tag)
         filter.includeUndated = includeUndated

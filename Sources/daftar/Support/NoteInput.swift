@@ -34,6 +34,15 @@ enum NoteInput {
         return text
     }
 
+    /// Saves a note that could not be written, so that nothing typed is lost; returns its path.
+    static func keep(_ note: String, for annotation: String) throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-note-\(annotation.prefix(8))-\(UUID().uuidString.prefix(8)).txt").path
+        guard FileManager.default.createFile(atPath: file, contents: Data((note + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw DaftarError(.badInput, "the annotation changed while you were editing and your text could not be saved; nothing was written")
+        }
+        return file
+    }
+
     /// Opens `$VISUAL` (else `$EDITOR`) on `current` and returns what was saved; nil when the
     /// note was left unchanged.
     static func edit(_ current: String) throws -> String? {
