@@ -17,6 +17,8 @@ CREATE INDEX events_bare ON events(position) WHERE bare = 1;
 
 CREATE UNIQUE INDEX events_by_hash ON events(hash);
 
+CREATE INDEX syncs_by_peer ON syncs(peer, id);
+
 CREATE TABLE annotation_events (
     annotation TEXT NOT NULL,
     origin TEXT NOT NULL,
@@ -137,6 +139,13 @@ CREATE TABLE projection_state (
     version INTEGER NOT NULL,
     position INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+CREATE TABLE syncs (
+    id INTEGER PRIMARY KEY,
+    peer TEXT NOT NULL,
+    started INTEGER NOT NULL,
+    position INTEGER NOT NULL
+);
 
 CREATE TABLE version_vector (
     origin TEXT PRIMARY KEY NOT NULL,

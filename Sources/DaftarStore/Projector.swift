@@ -14,12 +14,12 @@ enum Projector {
     static let stateName = "main"
 
     static func apply(_ event: Event, _ db: Database) throws {
-        switch event.type {
-        case "article.ingested":
+        switch event.eventType {
+        case .articleIngested?:
             try applyArticleIngested(event, db)
-        case _ where event.type.hasPrefix("annotation."):
+        case let type? where type.isAnnotationEvent:
             try applyAnnotationEvent(event, db)
-        case "article.tagged", "article.untagged":
+        case .articleTagged?, .articleUntagged?:
             try applyArticleTagEvent(event, db)
         default:
             break
@@ -219,10 +219,10 @@ enum Projector {
                 .map { ($0[0] as String, $0[1] as Int64) }
         }
         let all = try events(dots, db)
-        func pairs(_ type: String) -> [(String, Event)] {
-            all.filter { $0.type == type }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
+        func pairs(_ type: EventType) -> [(String, Event)] {
+            all.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
         }
-        let tags = ObservedRemoveSet.entries(adds: pairs("article.tagged"), removes: pairs("article.untagged"))
+        let tags = ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
         for copy in names {
             try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article = ?").execute(arguments: [copy])
         }

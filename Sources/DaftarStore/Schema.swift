@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -25,6 +25,9 @@ public enum Schema {
         }
         migrator.registerMigration("v6-stories") { db in
             try db.execute(sql: v6)
+        }
+        migrator.registerMigration("v7-syncs") { db in
+            try db.execute(sql: v7)
         }
         return migrator
     }
@@ -253,5 +256,18 @@ public enum Schema {
         ALTER TABLE article_sources ADD COLUMN story TEXT NOT NULL DEFAULT '';
         ALTER TABLE article_sources ADD COLUMN content TEXT NOT NULL DEFAULT '';
         CREATE INDEX article_sources_by_story ON article_sources(story, file);
+        """
+
+    static let v7 = """
+        -- Each sync this store took part in, recorded as it starts: the last log position before
+        -- it, so that `--as-of sync:PEER` and `changes --since sync:PEER` can name that moment.
+        -- A local fact.
+        CREATE TABLE syncs (
+            id INTEGER PRIMARY KEY,
+            peer TEXT NOT NULL,
+            started INTEGER NOT NULL,
+            position INTEGER NOT NULL
+        );
+        CREATE INDEX syncs_by_peer ON syncs(peer, id);
         """
 }

@@ -30,7 +30,7 @@ extension Store {
             "motivation": .string(motivation),
             "tags": .array(Self.distinctTags(tags).map(JSONValue.string)),
         ]
-        try commit([EventDraft(type: "annotation.created", data: data)])
+        try commit([EventDraft(.annotationCreated, data)])
         return try annotation(id)
     }
 
@@ -164,7 +164,7 @@ extension Store {
         var data: [String: JSONValue] = ["annotation": .string(id)]
         if let note { data["note"] = .string(note) }
         if let motivation { data["motivation"] = .string(motivation) }
-        try commit([EventDraft(type: "annotation.edited", data: .object(data))])
+        try commit([EventDraft(.annotationEdited, .object(data))])
         return try annotation(id)
     }
 
@@ -174,7 +174,7 @@ extension Store {
         guard view.deleted != deleted else {
             throw DaftarError(.badInput, "annotation \(id.prefix(13)) is \(deleted ? "already deleted" : "not deleted")")
         }
-        try commit([EventDraft(type: deleted ? "annotation.deleted" : "annotation.restored", data: ["annotation": .string(id)])])
+        try commit([EventDraft(deleted ? .annotationDeleted : .annotationRestored, ["annotation": .string(id)])])
     }
 
     /// What a `tag`/`untag` target is.
@@ -227,9 +227,9 @@ extension Store {
         let drafts: [EventDraft] = changing.map { tag in
             switch target {
             case .article(let id):
-                EventDraft(type: add ? "article.tagged" : "article.untagged", data: ["article": .string(id), "tag": .string(tag)])
+                EventDraft(add ? .articleTagged : .articleUntagged, ["article": .string(id), "tag": .string(tag)])
             case .annotation(let id):
-                EventDraft(type: add ? "annotation.tagged" : "annotation.untagged", data: ["annotation": .string(id), "tag": .string(tag)])
+                EventDraft(add ? .annotationTagged : .annotationUntagged, ["annotation": .string(id), "tag": .string(tag)])
             }
         }
         try commit(drafts)
@@ -287,7 +287,7 @@ extension Store {
             return try edit(annotation: id, note: note, motivation: motivation)
         case .delete:
             guard view.deleted else { throw DaftarError(.badInput, "annotation \(id.prefix(13)) is not deleted; use `daftar delete`") }
-            try commit([EventDraft(type: "annotation.deleted", data: ["annotation": .string(id)])])
+            try commit([EventDraft(.annotationDeleted, ["annotation": .string(id)])])
             return try annotation(id)
         case .keep(let event):
             // `ORIGIN:SEQ` with the origin's id or a prefix of it (as `show` prints it), or a
@@ -311,7 +311,7 @@ extension Store {
                 return try edit(annotation: id, note: nil, motivation: v.value)
             }
             if view.editsConcurrentWithDelete.contains(where: matches) {
-                try commit([EventDraft(type: "annotation.restored", data: ["annotation": .string(id)])])
+                try commit([EventDraft(.annotationRestored, ["annotation": .string(id)])])
                 return try annotation(id)
             }
             throw DaftarError(.notFound, "\(event) is not one of the conflicting values of \(id.prefix(13)); see `daftar conflicts`")

@@ -45,7 +45,7 @@ extension Store {
                     report.articleTagsPresent.append(article)
                 } else {
                     tagging[article, default: []].formUnion(adding.map(Tag.key))
-                    drafts += adding.map { EventDraft(type: "article.tagged", data: ["article": .string(article), "tag": .string($0)]) }
+                    drafts += adding.map { EventDraft(.articleTagged, ["article": .string(article), "tag": .string($0)]) }
                     report.articlesTagged.append((article, adding))
                 }
                 continue
@@ -69,7 +69,7 @@ extension Store {
                 ]
                 if let creator = item.creator { data["creator"] = .string(creator) }
                 if let created = item.created { data["created"] = .string(created) }
-                drafts.append(EventDraft(type: "annotation.created", data: .object(data)))
+                drafts.append(EventDraft(.annotationCreated, .object(data)))
                 report.imported.append(item.id)
             }
         }

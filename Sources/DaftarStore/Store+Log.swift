@@ -42,21 +42,21 @@ struct LogWords {
     func describe(_ event: Event) throws -> String {
         guard let data = event.data else { return "(payload not held here)" }
         func string(_ key: String) -> String? { data[key]?.stringValue }
-        switch event.type {
-        case "article.ingested":
+        switch event.eventType {
+        case .articleIngested?:
             let id = string("article") ?? "?"
             return "archived \(string("file") ?? "?") — «\(try articleTitle(id))» (article \(id.prefix(12)))"
-        case "article.tagged", "article.untagged":
-            let verb = event.type == "article.tagged" ? "tagged" : "untagged"
+        case .articleTagged?, .articleUntagged?:
+            let verb = event.is(.articleTagged) ? "tagged" : "untagged"
             return "\(verb) article «\(try articleTitle(string("article")))» #\(string("tag") ?? "?")"
-        case "annotation.created":
+        case .annotationCreated?:
             let quote = data["target"]?["exact"]?.stringValue ?? ""
             var words = "annotated «\(clip(quote, Self.quoteLength))» in «\(try articleTitle(string("article")))»"
             if let note = string("note"), !note.isEmpty { words += ": \(clip(note, Self.noteLength))" }
             let tags = (data["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
             if !tags.isEmpty { words += " " + tags.map { "#\($0)" }.joined(separator: " ") }
             return words + " (\(annotationID(string("annotation"))))"
-        case "annotation.edited":
+        case .annotationEdited?:
             let id = string("annotation") ?? ""
             let before = try stateBefore(event, annotation: id)
             var changes: [String] = []
@@ -67,12 +67,12 @@ struct LogWords {
                 changes.append("motivation \(before?.motivation.displayed?.value ?? "?") → \(motivation)")
             }
             return "edited \(annotationID(id)): " + changes.joined(separator: ", ")
-        case "annotation.deleted", "annotation.restored":
+        case .annotationDeleted?, .annotationRestored?:
             let id = string("annotation") ?? ""
             let quote = try stateBefore(event, annotation: id)?.anchor.exact ?? ""
-            return "\(event.type == "annotation.deleted" ? "deleted" : "restored") \(annotationID(id)) «\(clip(quote, Self.quoteLength))»"
-        case "annotation.tagged", "annotation.untagged":
-            let verb = event.type == "annotation.tagged" ? "tagged" : "untagged"
+            return "\(event.is(.annotationDeleted) ? "deleted" : "restored") \(annotationID(id)) «\(clip(quote, Self.quoteLength))»"
+        case .annotationTagged?, .annotationUntagged?:
+            let verb = event.is(.annotationTagged) ? "tagged" : "untagged"
             return "\(verb) \(annotationID(string("annotation"))) #\(string("tag") ?? "?")"
         default:
             return event.type

@@ -10,8 +10,11 @@ import GRDB
 /// let report = try store.ingest([file])
 /// let hits = try store.search("روسیه")
 /// ```
+///
+/// The same store runs over any GRDB `DatabaseWriter`: ``inMemory(identity:now:)`` makes one
+/// for tests and for scratch views that must not touch a file.
 public struct Store: Sendable {
-    /// The SQLite file.
+    /// The SQLite file (`:memory:` for a store in memory).
     public let path: String
     /// The private key file: the store's path with `.key` appended.
     public var keyPath: String { path + ".key" }
@@ -21,8 +24,46 @@ public struct Store: Sendable {
     /// holds events (its key file was missing): say so to the analyst.
     public let identityNotice: String?
 
-    let writer: DatabasePool
+    let writer: any DatabaseWriter
     let now: @Sendable () -> Int64
+
+    /// The name ``path`` holds for a store in memory.
+    public static let inMemoryPath = ":memory:"
+
+    /// A new, empty store in memory, with the same schema, projections and search as a file:
+    /// for tests and scratch views. Its identity is `identity`, else a new one (no key file).
+    public static func inMemory(identity: Identity? = nil, now: @escaping @Sendable () -> Int64 = Store.systemClock) throws -> Store {
+        try over(DatabaseQueue(configuration: configuration(readOnly: false)), identity: identity ?? Identity.generate(), now: now)
+    }
+
+    /// A store over `writer`, whose database was set up with ``configuration(readOnly:)``:
+    /// migrated, its projections rebuilt when built by another version. `path` is for messages.
+    public static func over(
+        _ writer: any DatabaseWriter, identity: Identity?, path: String = Store.inMemoryPath,
+        now: @escaping @Sendable () -> Int64 = Store.systemClock
+    ) throws -> Store {
+        do {
+            try writer.write { db in _ = try checkSchema(db, path: path) }
+            try Schema.migrator.migrate(writer)
+        } catch let error as DatabaseError {
+            throw storeError(error, path: path)
+        }
+        let store = Store(path: path, identity: identity, identityNotice: nil, writer: writer, now: now)
+        try store.rebuildIfProjectionVersionChanged()
+        return store
+    }
+
+    /// The connection set-up every store needs: Daftar's search tokenizer and ranking function.
+    public static func configuration(readOnly: Bool) -> Configuration {
+        var config = Configuration()
+        config.readonly = readOnly
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            db.add(tokenizer: FoldingFTS5Tokenizer.self)
+            RankFunction.register(db)
+        }
+        return config
+    }
 
     /// Milliseconds since 1970 from the system clock.
     public static let systemClock: @Sendable () -> Int64 = { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
@@ -136,15 +177,8 @@ public struct Store: Sendable {
     }
 
     private static func connect(_ path: String, readOnly: Bool) throws -> DatabasePool {
-        var config = Configuration()
-        config.readonly = readOnly
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            db.add(tokenizer: FoldingFTS5Tokenizer.self)
-            RankFunction.register(db)
-        }
         do {
-            return try DatabasePool(path: path, configuration: config)
+            return try DatabasePool(path: path, configuration: configuration(readOnly: readOnly))
         } catch let error as DatabaseError {
             throw storeError(error, path: path)
         }

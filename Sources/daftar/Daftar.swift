@@ -20,7 +20,7 @@ struct Daftar: AsyncParsableCommand {
             Annotate.self, Annotations.self, Edit.self, Delete.self, Restore.self, TagCommand.self, Untag.self, Tags.self,
             Export.self, Import.self,
             Serve.self, SyncCommand.self, Clone.self, PeerCommand.self, Bundle.self, Forks.self, Rekey.self, Conflicts.self, Resolve.self,
-            Log.self, Rebuild.self, Digest.self, Verify.self, Status.self,
+            Log.self, History.self, Changes.self, Rebuild.self, Digest.self, Verify.self, Status.self,
         ]
     )
 

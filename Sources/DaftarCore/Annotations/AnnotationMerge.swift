@@ -103,7 +103,7 @@ public struct AnnotationView: Sendable, Hashable {
     /// Resolves one annotation from all events that name it; nil without an `annotation.created`.
     public static func resolve(_ events: [Event]) -> AnnotationView? {
         func string(_ e: Event, _ key: String) -> String? { e.data?[key]?.stringValue }
-        let creates = events.filter { $0.type == "annotation.created" && $0.data != nil }
+        let creates = events.filter { $0.is(.annotationCreated) && $0.data != nil }
             .sorted { ($0.time, $0.origin, $0.seq) < ($1.time, $1.origin, $1.seq) }
         guard let create = creates.first, let data = create.data,
             let id = string(create, "annotation"), let article = string(create, "article"),
@@ -111,21 +111,21 @@ public struct AnnotationView: Sendable, Hashable {
             let start = target["start"]?.intValue, let end = target["end"]?.intValue
         else { return nil }
 
-        let edits = events.filter { $0.type == "annotation.edited" && $0.data != nil }
+        let edits = events.filter { $0.is(.annotationEdited) && $0.data != nil }
         let writers = creates + edits
         let note = Register(writes: writers.compactMap { e in string(e, "note").map { ($0, e) } })
         let motivation = Register(writes: writers.compactMap { e in string(e, "motivation").map { ($0, e) } })
 
         var adds: [(String, Event)] = []
         for c in creates { for tag in c.data?["tags"]?.arrayValue ?? [] { if let t = tag.stringValue { adds.append((t, c)) } } }
-        adds += events.filter { $0.type == "annotation.tagged" }.compactMap { e in string(e, "tag").map { ($0, e) } }
-        let removes = events.filter { $0.type == "annotation.untagged" }.compactMap { e in string(e, "tag").map { ($0, e) } }
+        adds += events.filter { $0.is(.annotationTagged) }.compactMap { e in string(e, "tag").map { ($0, e) } }
+        let removes = events.filter { $0.is(.annotationUntagged) }.compactMap { e in string(e, "tag").map { ($0, e) } }
         let tags = ObservedRemoveSet.entries(adds: adds, removes: removes)
 
-        let deletes = events.filter { $0.type == "annotation.deleted" }
-        let restores = events.filter { $0.type == "annotation.restored" }
+        let deletes = events.filter { $0.is(.annotationDeleted) }
+        let restores = events.filter { $0.is(.annotationRestored) }
         let effective = deletes.filter { d in !restores.contains { d.happened(before: $0) } }
-        let changes = events.filter { ["annotation.edited", "annotation.tagged", "annotation.untagged"].contains($0.type) }
+        let changes = events.filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false }
         let decisions = deletes + restores
         var concurrent: [RegisterValue] = []
         for e in changes {
@@ -134,7 +134,7 @@ public struct AnnotationView: Sendable, Hashable {
             }
             if clashes {
                 concurrent.append(RegisterValue(
-                    value: string(e, "note") ?? string(e, "tag").map { "\(e.type == "annotation.tagged" ? "+" : "-")#\($0)" } ?? string(e, "motivation") ?? "",
+                    value: string(e, "note") ?? string(e, "tag").map { "\(e.is(.annotationTagged) ? "+" : "-")#\($0)" } ?? string(e, "motivation") ?? "",
                     dot: e.dot, author: e.author, time: e.time, hash: e.hash))
             }
         }

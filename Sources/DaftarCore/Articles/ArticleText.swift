@@ -45,9 +45,9 @@ public struct ArticleText: Sendable, Hashable {
     public static func content(of original: String, id known: String? = nil) -> String {
         // Most files are already in that form: then it is the article id, with no copy made.
         if isReaderNormal(original.unicodeScalars) { return known ?? id(of: original) }
-        var text = Self.normalizingLines(original.nfc.unicodeScalars[...])
-        if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
-        return ByteEncoding.hex(SHA256.hash(data: Array(text.trimmingWhitespace.utf8)))
+        var scalars = original.nfc.unicodeScalars[...]
+        if scalars.first == "\u{FEFF}" { scalars = scalars.dropFirst() }
+        return ByteEncoding.hex(SHA256.hash(data: normalizedUTF8(scalars)))
     }
 
     /// True when `scalars` have no byte-order mark, no CR, no whitespace at either end and
@@ -65,27 +65,55 @@ public struct ArticleText: Sendable, Hashable {
         return true
     }
 
-    /// `scalars` with CR LF and CR as LF and each line's trailing whitespace removed.
-    static func normalizingLines(_ scalars: Substring.UnicodeScalarView) -> String {
-        var out = String.UnicodeScalarView()
-        var pendingSpace = String.UnicodeScalarView()
+    /// `scalars` as UTF-8 with CR LF and CR as LF, each line's trailing whitespace removed,
+    /// and no whitespace at either end. Written byte by byte into one buffer: this runs for
+    /// every article ingested or replayed.
+    static func normalizedUTF8(_ scalars: Substring.UnicodeScalarView) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(scalars.count * 2)
+        var pending = scalars.startIndex  // start of the whitespace not yet written
+        var pendingNewlines = 0  // line breaks in it, written as LF once text follows
+        var inWhitespace = true
+        var atStart = true
         var i = scalars.startIndex
         while i < scalars.endIndex {
             let s = scalars[i]
-            i = scalars.index(after: i)
             if s == "\r" || s == "\n" {
-                if s == "\r", i < scalars.endIndex, scalars[i] == "\n" { i = scalars.index(after: i) }
-                pendingSpace.removeAll(keepingCapacity: true)
-                out.append("\n")
-            } else if s.isWhiteSpace {
-                pendingSpace.append(s)
-            } else {
-                out.append(contentsOf: pendingSpace)
-                pendingSpace.removeAll(keepingCapacity: true)
-                out.append(s)
+                if s == "\r", scalars.index(after: i) < scalars.endIndex, scalars[scalars.index(after: i)] == "\n" {
+                    i = scalars.index(after: i)
+                }
+                pendingNewlines += 1
+                i = scalars.index(after: i)
+                pending = i
+                inWhitespace = true
+                continue
             }
+            if s.isWhiteSpace {
+                if !inWhitespace { pending = i; inWhitespace = true }
+                i = scalars.index(after: i)
+                continue
+            }
+            // Whitespace before the first text is dropped; otherwise the line breaks are
+            // written, then the whitespace since the last one (a line's indent, or the
+            // space between two words).
+            if !atStart {
+                out.append(contentsOf: repeatElement(UInt8(ascii: "\n"), count: pendingNewlines))
+                for w in scalars[pending..<i] { UTF8.encode(w) { out.append($0) } }
+            }
+            atStart = false
+            pendingNewlines = 0
+            inWhitespace = false
+            UTF8.encode(s) { out.append($0) }
+            i = scalars.index(after: i)
+            pending = i
         }
-        return String(out)
+        return out
+    }
+
+    /// `scalars` with CR LF and CR as LF and each line's trailing whitespace removed (the
+    /// text is already trimmed at both ends).
+    static func normalizingLines(_ scalars: Substring.UnicodeScalarView) -> String {
+        String(decoding: normalizedUTF8(scalars), as: UTF8.self)
     }
 
     public init(parsing original: String) {

@@ -24,7 +24,7 @@ public enum IngestOutcome: Sendable, Hashable {
 extension Store {
     /// The `article.ingested` payload for a file.
     static func ingestedDraft(_ file: SourceFile, articleID: String) -> EventDraft {
-        EventDraft(type: "article.ingested", data: [
+        EventDraft(.articleIngested, [
             "article": .string(articleID),
             "file": .string(file.name.nfc),
             "text": .string(file.text),

@@ -12,22 +12,26 @@ struct List: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
+    var asOf: When?
+
     func validate() throws {
         if let limit, limit.value < 0 { throw ValidationError("--limit must be 0 or more") }
     }
 
     func run() throws {
-        let store = try daftar.openStoreForReading()
+        let live = try daftar.openStoreForReading()
+        let store = try daftar.shownStore(live, asOf: asOf)
         let articles = try store.articles(limit: limit?.value)
         if json { return try Terminal.printJSON(articles) }
-        let calendar = try daftar.calendar(store)
+        let calendar = try daftar.calendar(live)
         for article in articles {
             let date = article.published.map(calendar.show) ?? "          "
             print("\(article.id.prefix(12))  \(date)  \(Terminal.clip(article.title, 70))  \(Terminal.dim(article.file))")
         }
         if articles.isEmpty {
             if limit?.value == 0 {
-                Terminal.note("--limit 0 lists no articles; the archive holds \(try store.status().articles)")
+                Terminal.note("--limit 0 lists no articles; the archive holds \(try live.status().articles)")
             } else {
                 Terminal.note("the archive is empty; add articles with `daftar ingest PATH`")
             }

@@ -69,6 +69,9 @@ struct Search: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
+    var asOf: When?
+
     func validate() throws {
         guard limit.value >= 1 else { throw ValidationError("--limit must be at least 1") }
         // Words the option parser did not know are query words; a mistyped option
@@ -111,7 +114,8 @@ struct Search: ParsableCommand {
         let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text) }
         var filter = SearchFilter(since: since?.gregorian, until: until?.gregorian, fileGlob: file, tag: tag)
         filter.includeUndated = includeUndated
-        let store = try daftar.openStoreForReading()
+        let live = try daftar.openStoreForReading()
+        let store = try daftar.shownStore(live, asOf: asOf)
         let hits = try naming { try store.search(query, filter: filter, limit: limit.value) }
         let undated = filter.leavesOutUndated ? try naming { try store.undatedMatches(query, filter: filter) } : 0
         defer {
@@ -127,7 +131,7 @@ struct Search: ParsableCommand {
             })
         }
         let mark = Terminal.highlight
-        let calendar = try daftar.calendar(store)
+        let calendar = try daftar.calendar(live)
         for hit in hits {
             if let annotation = hit.annotation {
                 print("\(hit.id.prefix(12))  note \(annotation.prefix(13)) on «\(Terminal.clip(hit.title, 60))»")

@@ -18,9 +18,13 @@ struct Show: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
+    var asOf: When?
+
     func run() throws {
-        let store = try daftar.openStoreForReading()
-        let id = try store.resolveArticle(self.id)
+        let live = try daftar.openStoreForReading()
+        let id = try live.resolveArticle(self.id)
+        let store = try daftar.shownStore(live, asOf: asOf, article: id)
         if original {
             print(try store.originalText(id) ?? "", terminator: "")
             return
@@ -30,7 +34,7 @@ struct Show: ParsableCommand {
         if json { return try Terminal.printJSON(Output(article: article, annotations: annotations.map(AnnotationOutput.init))) }
         print(article.summary.title)
         print(Terminal.dim("id:        \(article.summary.id)"))
-        if let published = article.summary.published { print(Terminal.dim("published: \(try daftar.calendar(store).show(published))")) }
+        if let published = article.summary.published { print(Terminal.dim("published: \(try daftar.calendar(live).show(published))")) }
         for source in article.sources {
             let copy = source.article == article.summary.id ? "" : " (a copy: \(source.article.prefix(12)))"
             print(Terminal.dim("source:    \(Terminal.safe(source.file)) — \(source.author), \(Terminal.time(source.time)), event \(source.origin.prefix(8)):\(source.seq)\(copy)"))

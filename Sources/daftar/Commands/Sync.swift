@@ -201,6 +201,8 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let token = try clientToken(file: tokenFile, peer: named)
         let before = try SyncSummary.Counts(store)
+        // The moment before it, for `--as-of sync:PEER` and `changes --since sync:PEER`.
+        try store.recordSyncStart(peer: named?.name ?? url)
         let report = try await stall.reworded { try await Self.sync(store: store, url: url, token: token, stallSeconds: stall.timeout) }
         if let named, let replica = report.peerReplica { try store.setPeerReplica(named.name, replica) }
         let summary = try SyncSummary(report: report, store: store, peer: url, before: before)

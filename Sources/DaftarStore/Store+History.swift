@@ -1,0 +1,122 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// One event in the history of an article or an annotation.
+public struct HistoryEntry: Sendable, Hashable, Codable {
+    /// Its number in this history, from 1, oldest first.
+    public var number: Int
+    public var origin: String
+    public var seq: Int64
+    public var hash: String
+    public var type: String
+    public var time: Int64
+    public var author: String
+    /// "this replica", "peer NAME", or nil for a replica this store has no name for.
+    public var replica: String?
+    /// What it did, in words.
+    public var summary: String
+    /// Earlier entries it is concurrent with: neither had seen the other (another branch).
+    public var concurrentWith: [Int]
+    /// Concurrent entries that wrote another value of the same field: the conflict they make.
+    public var conflictsWith: [Int]
+    /// Pairs of entries in conflict that this one had seen both of and settled.
+    public var resolves: [[Int]]
+}
+
+extension Store {
+    /// Every event that touched an article (each copy's ingest, its tags, and what happened to
+    /// its annotations) or one annotation, oldest first in causal order (ties by time,
+    /// replica, seq), with the branches concurrent events make, the conflicts among them and
+    /// the events that resolved them. Reads only that thing's events.
+    public func history(of target: TagTarget) throws -> [HistoryEntry] {
+        try writer.read { db in
+            let dots: [(String, Int64)]
+            switch target {
+            case .annotation(let id):
+                dots = try Self.dots(db, sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?", id)
+            case .article(let id):
+                dots = try Self.dots(db, sql: """
+                    SELECT s.origin, s.seq FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1
+                    UNION SELECT t.origin, t.seq FROM article_tag_events t
+                        WHERE t.article IN (SELECT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1)
+                    UNION SELECT e.origin, e.seq FROM annotation_events e JOIN annotations n ON n.id = e.annotation WHERE n.article = ?1
+                    """, id)
+            }
+            let events = Self.causalOrder(try Projector.events(dots, db))
+            let peers = try Dictionary(
+                Row.fetchAll(db, sql: "SELECT replica, name FROM peers WHERE replica IS NOT NULL").map { ($0[0] as String, $0[1] as String) },
+                uniquingKeysWith: { first, _ in first })
+            let words = LogWords(db)
+            var entries: [HistoryEntry] = []
+            for (i, event) in events.enumerated() {
+                let earlier = events[..<i].enumerated()
+                let concurrent = earlier.filter { event.isConcurrent(with: $0.element) }.map { $0.offset + 1 }
+                let conflicts = concurrent.filter { Self.clash(event, events[$0 - 1]) }
+                var resolves: [[Int]] = []
+                for entry in entries {
+                    for other in entry.conflictsWith where other < entry.number {
+                        let (a, b) = (events[other - 1], events[entry.number - 1])
+                        if a.happened(before: event), b.happened(before: event), Self.settles(event, a, b) {
+                            resolves.append([other, entry.number])
+                        }
+                    }
+                }
+                let origin = event.origin.rawValue
+                entries.append(HistoryEntry(
+                    number: i + 1, origin: origin, seq: event.seq, hash: event.hash, type: event.type, time: event.time,
+                    author: event.author, replica: origin == replicaID ? "this replica" : peers[origin].map { "peer \($0)" },
+                    summary: try words.describe(event), concurrentWith: concurrent, conflictsWith: conflicts, resolves: resolves))
+            }
+            return entries
+        }
+    }
+
+    private static func dots(_ db: Database, sql: String, _ id: String) throws -> [(String, Int64)] {
+        try Row.fetchAll(db, sql: sql, arguments: [id]).map { ($0[0] as String, $0[1] as Int64) }
+    }
+
+    /// Events in an order that respects happened-before; among those ready, the earliest by
+    /// `(time, origin, seq)` first — the same order on every store.
+    static func causalOrder(_ events: [Event]) -> [Event] {
+        var pending = events.sorted { ($0.time, $0.origin, $0.seq) < ($1.time, $1.origin, $1.seq) }
+        var out: [Event] = []
+        while !pending.isEmpty {
+            let next = pending.firstIndex { e in !pending.contains { $0.happened(before: e) } } ?? 0
+            out.append(pending.remove(at: next))
+        }
+        return out
+    }
+
+    /// Two concurrent events that leave the annotation with two values of one field (note,
+    /// motivation), or an edit and a delete.
+    static func clash(_ a: Event, _ b: Event) -> Bool {
+        guard let pa = EventPayload(a), let pb = EventPayload(b), pa.annotation != nil, pa.annotation == pb.annotation else { return false }
+        switch (pa, pb) {
+        case (.annotationEdited(_, let na, let ma), .annotationEdited(_, let nb, let mb)):
+            return (na != nil && nb != nil && na != nb) || (ma != nil && mb != nil && ma != mb)
+        case (.annotationDeletion(_, true), .annotationEdited), (.annotationEdited, .annotationDeletion(_, true)),
+             (.annotationDeletion(_, true), .annotationTag), (.annotationTag, .annotationDeletion(_, true)):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// True when `event`, having seen the clashing `a` and `b`, writes the field they clash
+    /// over (or decides the delete): it settles their conflict.
+    static func settles(_ event: Event, _ a: Event, _ b: Event) -> Bool {
+        guard let p = EventPayload(event), let pa = EventPayload(a), p.annotation == pa.annotation else { return false }
+        switch p {
+        case .annotationEdited(_, let note, let motivation):
+            if case .annotationEdited(_, let na, let ma) = pa, case .annotationEdited(_, let nb, let mb) = EventPayload(b) {
+                return (note != nil && na != nil && nb != nil) || (motivation != nil && ma != nil && mb != nil)
+            }
+            return false
+        case .annotationDeletion:
+            return clash(a, b) && [a, b].contains { if case .annotationDeletion(_, true)? = EventPayload($0) { true } else { false } }
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// A moment in this store's past: which events a past view is derived from.
+public enum PastMoment: Sendable, Hashable, CustomStringConvertible {
+    /// The events in this store's log up to this position (local arrival).
+    case position(Int64)
+    /// The events a version vector covers (`ORIGIN:SEQ,…`): what a replica held.
+    case covered([ReplicaID: Int64])
+
+    public var description: String {
+        switch self {
+        case .position(let p): "log position \(p)"
+        case .covered(let seqs): seqs.sorted { $0.key < $1.key }.map { "\($0.key.rawValue.prefix(8)):\($0.value)" }.joined(separator: ",")
+        }
+    }
+}
+
+/// A sync this store took part in, recorded when it started.
+public struct SyncRecord: Sendable, Hashable, Codable {
+    public var peer: String
+    public var started: Int64
+    /// The last log position before the sync.
+    public var position: Int64
+}
+
+extension Store {
+    /// Records that a sync with `peer` starts now: the moment `sync:PEER` names.
+    public func recordSyncStart(peer: String) throws {
+        try writer.write { db in
+            let position = try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM events") ?? 0
+            try db.execute(sql: "INSERT INTO syncs(peer, started, position) VALUES (?, ?, ?)", arguments: [peer, now(), position])
+        }
+    }
+
+    /// The syncs with `peer`, newest first.
+    public func syncs(with peer: String) throws -> [SyncRecord] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT peer, started, position FROM syncs WHERE peer = ? ORDER BY id DESC", arguments: [peer])
+                .map { SyncRecord(peer: $0[0], started: $0[1], position: $0[2]) }
+        }
+    }
+
+    /// The syncs of any peer, newest first.
+    public func lastSync() throws -> SyncRecord? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT peer, started, position FROM syncs ORDER BY id DESC LIMIT 1")
+                .map { SyncRecord(peer: $0[0], started: $0[1], position: $0[2]) }
+        }
+    }
+
+    /// The moment a time names: the events that had arrived here by then (milliseconds since 1970).
+    public func moment(at time: Int64) throws -> PastMoment {
+        try writer.read { db in
+            .position(try Int64.fetchOne(db, sql: "SELECT coalesce(max(position), 0) FROM events WHERE arrived <= ?", arguments: [time]) ?? 0)
+        }
+    }
+
+    /// The moment `sync:PEER~N` names: just before the `back`-th last sync with `peer` (1: the last).
+    public func moment(beforeSync peer: String, back: Int = 1) throws -> PastMoment {
+        let syncs = try self.syncs(with: peer)
+        guard !syncs.isEmpty else {
+            throw DaftarError(.notFound, "no sync with \(peer) is recorded in this store")
+        }
+        guard back >= 1, back <= syncs.count else {
+            throw DaftarError(.notFound, "only \(syncs.count) sync\(syncs.count == 1 ? "" : "s") with \(peer) \(syncs.count == 1 ? "is" : "are") recorded in this store")
+        }
+        return .position(syncs[back - 1].position)
+    }
+
+    /// A version vector's moment, with each origin given as its id or an unambiguous prefix.
+    public func moment(covering text: String) throws -> PastMoment {
+        let origins = try writer.read { db in try String.fetchAll(db, sql: "SELECT origin FROM version_vector") }
+        var seqs: [ReplicaID: Int64] = [:]
+        for part in text.split(separator: ",") {
+            let pieces = part.split(separator: ":")
+            guard pieces.count == 2, let seq = Int64(PersianDates.latinDigits(String(pieces[1]))), seq >= 0 else {
+                throw DaftarError(.badInput, "\"\(part)\" is not ORIGIN:SEQ")
+            }
+            let prefix = pieces[0].lowercased()
+            let matching = origins.filter { $0.hasPrefix(prefix) }
+            guard matching.count == 1 else {
+                throw DaftarError(matching.isEmpty ? .notFound : .ambiguous,
+                                  matching.isEmpty ? "no replica \(prefix) in this store" : "replica prefix \(prefix) is ambiguous; give more characters")
+            }
+            seqs[ReplicaID(rawValue: matching[0])] = seq
+        }
+        return .covered(seqs)
+    }
+
+    /// The stored events of `moment`, in log order; only those `scope` names when given
+    /// (SQL over `events e` returning positions), so that a view of one thing reads only its events.
+    func pastEvents(_ moment: PastMoment, scope: (sql: String, arguments: StatementArguments)? = nil) throws -> [Event] {
+        try writer.read { db in
+            let scoped = scope.map { "AND e.position IN (\($0.sql))" } ?? ""
+            let rows = try Row.fetchAll(db, sql: "SELECT e.position, e.origin, e.seq, e.body FROM events e WHERE 1 \(scoped) ORDER BY e.position",
+                                        arguments: scope?.arguments ?? [])
+            return try rows.compactMap { row -> Event? in
+                let origin: String = row[1], seq: Int64 = row[2]
+                switch moment {
+                case .position(let limit): guard (row[0] as Int64) <= limit else { return nil }
+                case .covered(let seqs): guard seq <= seqs[ReplicaID(rawValue: origin)] ?? 0 else { return nil }
+                }
+                return try Event(bytes: row[3] as Data)
+            }
+        }
+    }
+
+    /// A scratch store in memory holding `events` and every projection derived from them by
+    /// the same rules as this store's: a past view. It is not a log — a view of one article
+    /// holds only that article's events, so it has no chain to extend — and is never written.
+    static func scratch(_ events: [Event], now: @escaping @Sendable () -> Int64) throws -> Store {
+        let store = try Store.inMemory(now: now)
+        try store.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER events_extend_chain")
+            try store.append(events, db)
+        }
+        return store
+    }
+
+    /// This store as it was at `moment`: a scratch store derived from exactly the events held
+    /// then. The live projections are not touched.
+    public func past(_ moment: PastMoment) throws -> Store {
+        try Self.scratch(pastEvents(moment), now: now)
+    }
+
+    /// One article (as shown now, with every copy, its tags and its annotations) as it was at
+    /// `moment`: derived from that article's events only.
+    public func past(_ moment: PastMoment, article: String) throws -> Store {
+        let scope = """
+            SELECT e2.position FROM events e2 JOIN article_sources s ON s.origin = e2.origin AND s.seq = e2.seq
+                WHERE s.story = (SELECT story FROM articles WHERE id = ?1)
+            UNION SELECT e2.position FROM events e2 JOIN article_tag_events t ON t.origin = e2.origin AND t.seq = e2.seq
+                WHERE t.article IN (SELECT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1)
+            UNION SELECT e2.position FROM events e2 JOIN annotation_events x ON x.origin = e2.origin AND x.seq = e2.seq
+                WHERE x.annotation IN (SELECT id FROM annotations WHERE article = ?1)
+            """
+        return try Self.scratch(pastEvents(moment, scope: (scope, [article])), now: now)
+    }
+}
