@@ -5,6 +5,8 @@ CREATE INDEX annotations_by_article ON annotations(article, start, id);
 
 CREATE INDEX article_sources_by_article ON article_sources(article, file);
 
+CREATE INDEX article_sources_by_file ON article_sources(file);
+
 CREATE INDEX article_sources_by_story ON article_sources(story, file);
 
 CREATE INDEX article_tags_by_tag ON article_tags(tag);

@@ -269,5 +269,8 @@ public enum Schema {
             position INTEGER NOT NULL
         );
         CREATE INDEX syncs_by_peer ON syncs(peer, id);
+
+        -- Ingest looks a file name up before reading the file's story.
+        CREATE INDEX article_sources_by_file ON article_sources(file);
         """
 }

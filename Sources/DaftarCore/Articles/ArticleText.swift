@@ -43,20 +43,24 @@ public struct ArticleText: Sendable, Hashable {
     /// and without blank lines at either end. The same content under the same file name is
     /// already archived.
     public static func content(of original: String, id known: String? = nil) -> String {
-        // Most files are already in that form: then it is the article id, with no copy made.
-        if isReaderNormal(original.unicodeScalars) { return known ?? id(of: original) }
-        var scalars = original.nfc.unicodeScalars[...]
-        if scalars.first == "\u{FEFF}" { scalars = scalars.dropFirst() }
-        return ByteEncoding.hex(SHA256.hash(data: normalizedUTF8(scalars)))
+        let scalars = original.unicodeScalars
+        // Most files are already in that form, but for whitespace at the ends: hash the text
+        // between them as it is (the article id itself when there is none).
+        if let first = scalars.firstIndex(where: { !$0.isWhiteSpace }), scalars[first] != "\u{FEFF}",
+            let last = scalars.lastIndex(where: { !$0.isWhiteSpace }), isReaderNormal(scalars[first...last])
+        {
+            if first == scalars.startIndex, scalars.index(after: last) == scalars.endIndex, let known { return known }
+            return ByteEncoding.hex(SHA256.hash(data: Array(String(scalars[first...last]).nfc.utf8)))
+        }
+        var nfc = original.nfc.unicodeScalars[...]
+        if nfc.first == "\u{FEFF}" { nfc = nfc.dropFirst() }
+        return ByteEncoding.hex(SHA256.hash(data: normalizedUTF8(nfc)))
     }
 
-    /// True when `scalars` have no byte-order mark, no CR, no whitespace at either end and
-    /// none before a line break: ``content(of:)`` would change nothing.
-    static func isReaderNormal(_ scalars: String.UnicodeScalarView) -> Bool {
-        guard let first = scalars.first, let last = scalars.last,
-            !first.isWhiteSpace, first != "\u{FEFF}", !last.isWhiteSpace
-        else { return false }
-        var previous: Unicode.Scalar = first
+    /// True when `scalars` have no CR and no whitespace before a line break: inside a
+    /// trimmed text, ``content(of:)`` would change nothing.
+    static func isReaderNormal(_ scalars: Substring.UnicodeScalarView) -> Bool {
+        var previous: Unicode.Scalar = "\n"
         for s in scalars {
             if s == "\r" { return false }
             if s == "\n", previous.isWhiteSpace, previous != "\n" { return false }
@@ -179,12 +183,7 @@ public struct ArticleText: Sendable, Hashable {
         while end > start, view[view.index(before: end)].isWhiteSpace { end = view.index(before: end) }
 
         let slice = view[start..<end]
-        let needsNormalizing = slice.contains("\r") || slice.indices.contains { j in
-            guard slice[j] == "\n", j > slice.startIndex else { return false }
-            let before = slice[slice.index(before: j)]
-            return before.isWhiteSpace && before != "\n"
-        }
-        let body = needsNormalizing ? Self.normalizingLines(slice) : String(slice)
+        let body = Self.isReaderNormal(slice) ? String(slice) : Self.normalizingLines(slice)
         self.body = body
         self.bodyStart = startOffset
         self.published = published

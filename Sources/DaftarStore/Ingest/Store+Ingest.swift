@@ -38,40 +38,51 @@ extension Store {
     /// file, in order.
     public func ingest(_ files: [SourceFile]) throws -> [IngestOutcome] {
         try writer.write { db in
-            var outcomes: [IngestOutcome] = []
+            var outcomes: [IngestOutcome?] = []
             var drafts: [EventDraft] = []
-            // Per (story, file name) in this batch: the texts archived, and the id shown.
-            var namedInBatch: [[String]: [String]] = [:]
-            var storiesInBatch: [String: String] = [:]
+            // Per file name, the texts this batch archives under it.
+            var namedInBatch: [String: [String]] = [:]
+            let nameKnown = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM article_sources WHERE file = ?)")
             let sameName = try db.cachedStatement(sql: "SELECT content FROM article_sources WHERE story = ? AND file = ?")
             let shown = try db.cachedStatement(sql: "SELECT id FROM articles WHERE story = ?")
             for file in files {
                 let id = ArticleText.id(of: file.text)
-                let story = ArticleText(parsing: file.text).story
                 let name = file.name.nfc
-                let shownAs = try storiesInBatch[story] ?? String.fetchOne(shown, arguments: [story])
-                // The reader's form of the text is computed only when a file of this name is
-                // already a source of the story (typically: the same folder ingested again).
-                let archivedContents = try String.fetchAll(sameName, arguments: [story, name])
-                let batchTexts = namedInBatch[[story, name]] ?? []
-                if !archivedContents.isEmpty || !batchTexts.isEmpty {
-                    let content = ArticleText.content(of: file.text)
-                    if archivedContents.contains(content) || batchTexts.contains(where: { ArticleText.content(of: $0) == content }) {
-                        outcomes.append(.alreadyArchived(articleID: shownAs ?? id))
-                        continue
+                // Only a file name already archived can be the same content again (typically the
+                // same folder ingested twice): only then is the text parsed here.
+                if try namedInBatch[name] != nil || (Bool.fetchOne(nameKnown, arguments: [name]) ?? false) {
+                    let story = ArticleText(parsing: file.text).story
+                    let archivedContents = try String.fetchAll(sameName, arguments: [story, name])
+                    let batchTexts = (namedInBatch[name] ?? []).filter { ArticleText(parsing: $0).story == story }
+                    if !archivedContents.isEmpty || !batchTexts.isEmpty {
+                        let content = ArticleText.content(of: file.text, id: id)
+                        if archivedContents.contains(content) || batchTexts.contains(where: { ArticleText.content(of: $0) == content }) {
+                            let storyShownAs = try String.fetchOne(shown, arguments: [story])
+                            outcomes.append(.alreadyArchived(articleID: storyShownAs ?? ArticleText.id(of: batchTexts[0])))
+                            continue
+                        }
                     }
                 }
-                namedInBatch[[story, name], default: []].append(file.text)
-                if let shownAs {
-                    outcomes.append(shownAs == id ? .newProvenance(articleID: id) : .copy(articleID: shownAs, copyID: id))
-                } else {
-                    outcomes.append(.added(articleID: id))
-                    storiesInBatch[story] = id
-                }
+                namedInBatch[name, default: []].append(file.text)
+                outcomes.append(nil)
                 drafts.append(Self.ingestedDraft(file, articleID: id))
             }
-            try commit(drafts, db)
-            return outcomes
+            // What each archived file became, from the projection the append just updated.
+            let events = try commit(drafts, db)
+            let became = try db.cachedStatement(sql: """
+                SELECT a.id, a.first_origin = s.origin AND a.first_seq = s.seq, s.article
+                FROM article_sources s JOIN articles a ON a.story = s.story WHERE s.origin = ? AND s.seq = ?
+                """)
+            var archived = events.filter { $0.is(.articleIngested) }.makeIterator()
+            return try outcomes.map { outcome in
+                if let outcome { return outcome }
+                guard let event = archived.next(), let row = try Row.fetchOne(became, arguments: [event.origin.rawValue, event.seq]) else {
+                    throw DaftarError(.corrupt, "an archived file has no source in the projection")
+                }
+                let (shownAs, isFirst, copy): (String, Bool, String) = (row[0], row[1], row[2])
+                if isFirst { return .added(articleID: copy) }
+                return shownAs == copy ? .newProvenance(articleID: copy) : .copy(articleID: shownAs, copyID: copy)
+            }
         }
     }
 }
