@@ -118,6 +118,13 @@ extension Store {
                 "creator": .string(view.creator), "created": .int(view.created), "modified": .int(view.modified),
             ])
         }
+        // What the projection rows hold, so that a row changed behind Daftar's back shows.
+        for row in try Row.fetchAll(db, sql: "SELECT id, note, motivation, deleted, conflict FROM annotations ORDER BY id") {
+            feed([
+                "shown": .string(row[0]), "note": .string(row[1]), "motivation": .string(row[2]),
+                "deleted": .bool(row[3]), "conflict": .bool(row[4]),
+            ])
+        }
         var articleTags: [String: [String: JSONValue]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT article, tag, display FROM article_tags") {
             articleTags[row[0], default: [:]][row[1]] = .string(row[2])
@@ -141,9 +148,12 @@ extension Store {
     }
 
     /// Re-verifies the whole log from its stored bytes: every event's hashes, every chain
-    /// link, every seal, and that each origin's head is sealed and matches the version vector.
+    /// link, every seal, every clock (it covers its origin's previous event), that each
+    /// origin's head is sealed and matches the version vector, that no dot holds two events,
+    /// that the log's triggers are in place, and that the projections equal a fresh rebuild
+    /// (by digest). The first problem is thrown, naming the event and what is wrong.
     public func verify() throws -> VerifyReport {
-        try writer.read { db in
+        let report = try writer.read { db in
             var verifier = ChainVerifier(heads: VersionVector())
             var report = VerifyReport()
             let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, hash, body FROM events ORDER BY position")
@@ -159,6 +169,9 @@ extension Store {
                 guard event.origin.rawValue == (row[0] as String), event.seq == (row[1] as Int64), event.hash == (row[2] as String) else {
                     throw DaftarError(.corrupt, "the log does not verify: row \(row[0] as String):\(row[1] as Int64) does not hold the event it names")
                 }
+                guard event.clock[event.origin] == event.seq else {
+                    throw DaftarError(.corrupt, "the log does not verify: event \(event.dot) has a clock that does not cover its own origin's previous event")
+                }
                 report.events += 1
                 if event.isSeal { report.seals += 1 }
             }
@@ -170,8 +183,26 @@ extension Store {
             guard try Self.versionVector(db) == verifier.heads else {
                 throw DaftarError(.corrupt, "the version vector does not match the log")
             }
+            if let (origin, seq) = try Row.fetchOne(db, sql: "SELECT origin, seq FROM events GROUP BY origin, seq HAVING count(*) > 1")
+                .map({ ($0[0] as String, $0[1] as Int64) })
+            {
+                throw DaftarError(.corrupt, "the log does not verify: two events are stored at \(origin):\(seq)")
+            }
+            let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"))
+            for name in Self.logTriggers where !triggers.contains(name) {
+                throw DaftarError(.corrupt, "the log is not protected: its trigger \(name) is missing (the store was changed outside Daftar)")
+            }
             report.origins = verifier.heads.heads.count
             return report
         }
+        // The projections: what a fresh rebuild of the same events shows, in memory.
+        let rebuilt = try Store.scratch(pastEvents(.position(.max)), now: now).digest()
+        guard try digest() == rebuilt else {
+            throw DaftarError(.corrupt, "the projections differ from a rebuild of the log (digest); `daftar rebuild` re-derives them")
+        }
+        return report
     }
+
+    /// The triggers that keep the log append-only and its chains whole.
+    static let logTriggers = ["events_refuse_update", "events_refuse_delete", "events_extend_chain", "events_advance_version_vector"]
 }

@@ -58,13 +58,21 @@ public struct ArticleText: Sendable, Hashable {
     }
 
     /// True when `scalars` have no CR and no whitespace before a line break: inside a
-    /// trimmed text, ``content(of:)`` would change nothing.
+    /// trimmed text, ``content(of:)`` would change nothing. Scans the UTF-8 bytes: a scalar is
+    /// decoded only where one ends just before a line break.
     static func isReaderNormal(_ scalars: Substring.UnicodeScalarView) -> Bool {
-        var previous: Unicode.Scalar = "\n"
-        for s in scalars {
-            if s == "\r" { return false }
-            if s == "\n", previous.isWhiteSpace, previous != "\n" { return false }
-            previous = s
+        let utf8 = Substring(scalars).utf8
+        var i = utf8.startIndex
+        var previousStart: Substring.UTF8View.Index? = nil  // where the scalar before `i` starts
+        while i < utf8.endIndex {
+            let byte = utf8[i]
+            if byte == 0x0D { return false }
+            if byte == 0x0A, let start = previousStart {
+                let previous = Substring(utf8[start..<i]).unicodeScalars.first!
+                if previous.isWhiteSpace, previous != "\n" { return false }
+            }
+            if byte & 0xC0 != 0x80 { previousStart = i }  // a scalar's first byte
+            i = utf8.index(after: i)
         }
         return true
     }
