@@ -46,9 +46,7 @@ extension Store {
         try writer.read { db in
             let lower: Int64 = if case .position(let p) = since { p } else { 0 }
             let rows = try Row.fetchAll(db, sql: "SELECT position, origin, seq, body FROM events WHERE position > ? ORDER BY position", arguments: [lower])
-            let peers = try Dictionary(
-                Row.fetchAll(db, sql: "SELECT replica, name FROM peers WHERE replica IS NOT NULL").map { ($0[0] as String, $0[1] as String) },
-                uniquingKeysWith: { first, _ in first })
+            let replicaName = try replicaNamer(db)
             let words = LogWords(db)
             let annotationArticle = try db.cachedStatement(sql: "SELECT article FROM annotations WHERE id = ?")
             let storyHeldBefore = try db.cachedStatement(sql: """
@@ -85,7 +83,7 @@ extension Store {
                 }
                 groups[article]!.events.append(.init(
                     origin: origin, seq: seq, type: event.type, time: event.time, author: event.author,
-                    replica: origin == replicaID ? "this replica" : peers[origin].map { "peer \($0)" },
+                    replica: replicaName(origin),
                     summary: try words.describe(event)))
                 count += 1
             }

@@ -44,9 +44,7 @@ extension Store {
                     """, id)
             }
             let events = Self.causalOrder(try Projector.events(dots, db))
-            let peers = try Dictionary(
-                Row.fetchAll(db, sql: "SELECT replica, name FROM peers WHERE replica IS NOT NULL").map { ($0[0] as String, $0[1] as String) },
-                uniquingKeysWith: { first, _ in first })
+            let replicaName = try replicaNamer(db)
             let words = LogWords(db)
             var entries: [HistoryEntry] = []
             for (i, event) in events.enumerated() {
@@ -65,7 +63,7 @@ extension Store {
                 let origin = event.origin.rawValue
                 entries.append(HistoryEntry(
                     number: i + 1, origin: origin, seq: event.seq, hash: event.hash, type: event.type, time: event.time,
-                    author: event.author, replica: origin == replicaID ? "this replica" : peers[origin].map { "peer \($0)" },
+                    author: event.author, replica: replicaName(origin),
                     summary: try words.describe(event), concurrentWith: concurrent, conflictsWith: conflicts, resolves: resolves))
             }
             return entries

@@ -6,10 +6,7 @@ extension Store {
     /// Events, oldest first (log order), from `after` (a position) on, each described in words.
     public func log(after: Int64 = 0, limit: Int? = nil) throws -> [LogEntry] {
         try writer.read { db in
-            let peers = try Dictionary(
-                Row.fetchAll(db, sql: "SELECT replica, name FROM peers WHERE replica IS NOT NULL").map { ($0[0] as String, $0[1] as String) },
-                uniquingKeysWith: { first, _ in first })
-            let own = replicaID
+            let replicaName = try replicaNamer(db)
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 arguments: [after, limit ?? -1])
@@ -21,11 +18,23 @@ extension Store {
                 out.append(LogEntry(
                     position: row[0], origin: origin, seq: event.seq, type: event.type, time: event.time,
                     author: event.author, hash: event.hash, seal: event.isSeal,
-                    replica: origin == own ? "this replica" : peers[origin].map { "peer \($0)" },
+                    replica: replicaName(origin),
                     summary: try LogWords(db).describe(event)))
             }
             return out
         }
+    }
+}
+
+extension Store {
+    /// How a replica is named to the analyst: "this replica", "peer NAME" for a peer whose
+    /// replica is known (from a sync), else nil (show its id).
+    func replicaNamer(_ db: Database) throws -> (String) -> String? {
+        let peers = try Dictionary(
+            Row.fetchAll(db, sql: "SELECT replica, name FROM peers WHERE replica IS NOT NULL").map { ($0[0] as String, $0[1] as String) },
+            uniquingKeysWith: { first, _ in first })
+        let own = replicaID
+        return { origin in origin == own ? "this replica" : peers[origin].map { "peer \($0)" } }
     }
 }
 

@@ -158,8 +158,7 @@ struct Annotations: ParsableCommand {
     @Flag(help: "Include deleted annotations.")
     var deleted = false
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     @Flag(help: "Print JSON.")
     var json = false
@@ -167,7 +166,7 @@ struct Annotations: ParsableCommand {
     func run() throws {
         let live = try daftar.openStoreForReading()
         let article = try self.article.map(live.resolveArticle)
-        let store = try daftar.shownStore(live, asOf: asOf, article: article)
+        let store = try daftar.shownStore(live, asOf: past.asOf, article: article)
         let views = try store.annotations(article: article, tag: tag, includeDeleted: deleted)
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
@@ -305,8 +304,7 @@ struct Tags: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     struct Count: Encodable {
         var tag: String
@@ -315,7 +313,7 @@ struct Tags: ParsableCommand {
     }
 
     func run() throws {
-        let counts = try daftar.shownStore(daftar.openStoreForReading(), asOf: asOf).tagCounts().map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
+        let counts = try daftar.shownStore(daftar.openStoreForReading(), asOf: past.asOf).tagCounts().map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
         if json { return try Terminal.printJSON(counts) }
         for c in counts { print("#\(c.tag)\t\(c.annotations) annotation\(c.annotations == 1 ? "" : "s")\t\(c.articles) article\(c.articles == 1 ? "" : "s")") }
         if counts.isEmpty { Terminal.note("no tags yet; add some with `daftar tag ID TAG`") }

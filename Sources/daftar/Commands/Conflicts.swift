@@ -12,11 +12,10 @@ struct Conflicts: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     func run() throws {
-        let views = try daftar.shownStore(daftar.openStoreForReading(), asOf: asOf).conflicts()
+        let views = try daftar.shownStore(daftar.openStoreForReading(), asOf: past.asOf).conflicts()
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
             print("\(view.id)  on \(view.article.prefix(12))  «\(Terminal.clip(view.anchor.exact, 40))»\(view.deleted ? "  (deleted)" : "")")

@@ -47,15 +47,14 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var output: String?
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     func validate() throws {
         if bom && format != .csv { throw ValidationError("--bom is for --format csv") }
     }
 
     func run() throws {
-        let store = try daftar.shownStore(daftar.openStoreForReading(), asOf: asOf)
+        let store = try daftar.shownStore(daftar.openStoreForReading(), asOf: past.asOf)
         var bytes: [UInt8] = []
         let written: String
         switch format {

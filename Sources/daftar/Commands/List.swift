@@ -12,8 +12,7 @@ struct List: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     func validate() throws {
         if let limit, limit.value < 0 { throw ValidationError("--limit must be 0 or more") }
@@ -21,7 +20,7 @@ struct List: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let store = try daftar.shownStore(live, asOf: asOf)
+        let store = try daftar.shownStore(live, asOf: past.asOf)
         let articles = try store.articles(limit: limit?.value)
         if json { return try Terminal.printJSON(articles) }
         let calendar = try daftar.calendar(live)

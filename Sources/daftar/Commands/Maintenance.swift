@@ -50,11 +50,10 @@ struct Digest: ParsableCommand {
 
     @ParentCommand var daftar: Daftar
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     func run() throws {
-        print(try daftar.shownStore(daftar.openStoreForReading(), asOf: asOf).digest())
+        print(try daftar.shownStore(daftar.openStoreForReading(), asOf: past.asOf).digest())
     }
 }
 

@@ -69,8 +69,7 @@ struct Search: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     func validate() throws {
         guard limit.value >= 1 else { throw ValidationError("--limit must be at least 1") }
@@ -115,7 +114,7 @@ struct Search: ParsableCommand {
         var filter = SearchFilter(since: since?.gregorian, until: until?.gregorian, fileGlob: file, tag: tag)
         filter.includeUndated = includeUndated
         let live = try daftar.openStoreForReading()
-        let store = try daftar.shownStore(live, asOf: asOf)
+        let store = try daftar.shownStore(live, asOf: past.asOf)
         let hits = try naming { try store.search(query, filter: filter, limit: limit.value) }
         let undated = filter.leavesOutUndated ? try naming { try store.undatedMatches(query, filter: filter) } : 0
         defer {

@@ -18,13 +18,12 @@ struct Show: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
-    var asOf: When?
+    @OptionGroup var past: PastOption
 
     func run() throws {
         let live = try daftar.openStoreForReading()
         let id = try live.resolveArticle(self.id)
-        let store = try daftar.shownStore(live, asOf: asOf, article: id)
+        let store = try daftar.shownStore(live, asOf: past.asOf, article: id)
         if original {
             print(try store.originalText(id) ?? "", terminator: "")
             return

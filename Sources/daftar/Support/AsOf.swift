@@ -74,6 +74,12 @@ struct When: ExpressibleByArgument, Sendable, CustomStringConvertible {
     }
 }
 
+/// `--as-of WHEN`, on every command that shows something.
+struct PastOption: ParsableArguments {
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Show it as it was then: a time (2026-11-20, 2026-11-20T14:00, local; Solar Hijri dates too), a log position, ORIGIN:SEQ,…, or sync:PEER[~N].", valueName: "when"))
+    var asOf: When?
+}
+
 extension Daftar {
     /// The store a reading command shows: the live one, or — with `--as-of` — a scratch store
     /// derived from the events held then (of one article only, when `article` is given),
