@@ -8,21 +8,61 @@ import GRDB
 /// anything that depends on "which came first" uses the events' `(time, origin, seq)`.
 /// Types this version does not know, and redacted events, are skipped.
 enum Projector {
-    /// Bump when what the projections hold, or how they are derived, changes: stores are
-    /// rebuilt from their log on first open by the new code.
+    /// The digest's format version (what `digest` hashes).
     static let version = 4
-    static let stateName = "main"
 
-    static func apply(_ event: Event, _ db: Database) throws {
-        switch event.eventType {
-        case .articleIngested?:
-            try applyArticleIngested(event, db)
-        case let type? where type.isAnnotationEvent:
-            try applyAnnotationEvent(event, db)
-        case .articleTagged?, .articleUntagged?:
-            try applyArticleTagEvent(event, db)
-        default:
-            break
+    /// The projections, each with its own version and log position in `projection_state`.
+    /// Bump a projection's version when what it holds, or how it is derived, changes: on
+    /// first open by the new code it is rebuilt from the log, with the projections derived
+    /// from its rows.
+    enum Projection: String, CaseIterable, Sendable {
+        /// `articles`, `article_sources`, `articles_fts`, from `article.ingested`.
+        case articles
+        /// `annotation_events`, `annotations`, `annotation_tags`, `notes_fts`, from `annotation.*`.
+        case annotations
+        /// `article_tag_events`, `article_tags`, from `article.tagged`/`.untagged`.
+        case articleTags = "article_tags"
+
+        var version: Int {
+            switch self {
+            case .articles: 4
+            case .annotations: 4
+            case .articleTags: 4
+            }
+        }
+
+        /// Projections whose rows are derived with this one's: annotations are placed in the
+        /// article body and shown on the article a copy is shown as; tags are gathered over copies.
+        var dependents: Set<Projection> { self == .articles ? [.annotations, .articleTags] : [] }
+
+        /// The projection an event feeds, if any.
+        static func fed(by event: Event) -> Projection? {
+            switch event.eventType {
+            case .articleIngested?: .articles
+            case let type? where type.isAnnotationEvent: .annotations
+            case .articleTagged?, .articleUntagged?: .articleTags
+            default: nil
+            }
+        }
+
+        var clearSQL: String {
+            switch self {
+            case .articles:
+                "DELETE FROM article_sources; DELETE FROM articles; INSERT INTO articles_fts(articles_fts) VALUES ('delete-all');"
+            case .annotations:
+                "DELETE FROM annotation_events; DELETE FROM annotations; DELETE FROM annotation_tags; INSERT INTO notes_fts(notes_fts) VALUES ('delete-all');"
+            case .articleTags:
+                "DELETE FROM article_tag_events; DELETE FROM article_tags;"
+            }
+        }
+    }
+
+    static func apply(_ event: Event, _ db: Database, only projections: Set<Projection> = Set(Projection.allCases)) throws {
+        guard let projection = Projection.fed(by: event), projections.contains(projection) else { return }
+        switch projection {
+        case .articles: try applyArticleIngested(event, db)
+        case .annotations: try applyAnnotationEvent(event, db)
+        case .articleTags: try applyArticleTagEvent(event, db)
         }
     }
 
@@ -118,19 +158,11 @@ enum Projector {
         return (article, Anchoring(body: body).relocate(anchor) ?? anchor)
     }
 
-    /// Empties every projection (the log is untouched).
-    static func clear(_ db: Database) throws {
-        try db.execute(sql: """
-            DELETE FROM article_sources;
-            DELETE FROM articles;
-            INSERT INTO articles_fts(articles_fts) VALUES ('delete-all');
-            DELETE FROM annotation_events;
-            DELETE FROM annotations;
-            DELETE FROM annotation_tags;
-            INSERT INTO notes_fts(notes_fts) VALUES ('delete-all');
-            DELETE FROM article_tag_events;
-            DELETE FROM article_tags;
-            """)
+    /// Empties these projections (the log is untouched).
+    static func clear(_ projections: Set<Projection>, _ db: Database) throws {
+        for projection in Projection.allCases where projections.contains(projection) {
+            try db.execute(sql: projection.clearSQL)
+        }
     }
 
     /// The events stored for these dots, parsed.
@@ -232,12 +264,23 @@ enum Projector {
         }
     }
 
-    static func recordPosition(_ position: Int64, _ db: Database) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO projection_state(name, version, position) VALUES (?, ?, ?)
-                ON CONFLICT(name) DO UPDATE SET version = excluded.version, position = excluded.position
-                """,
-            arguments: [stateName, version, position])
+    /// Records that every projection (or these) is derived from the log up to `position`,
+    /// by this code.
+    static func recordPosition(_ position: Int64, _ db: Database, of projections: [Projection] = Projection.allCases) throws {
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO projection_state(name, version, position) VALUES (?, ?, ?)
+            ON CONFLICT(name) DO UPDATE SET version = excluded.version, position = excluded.position
+            """)
+        for projection in projections { try upsert.execute(arguments: [projection.rawValue, projection.version, position]) }
+        // The one row that served all projections before they had their own.
+        try db.cachedStatement(sql: "DELETE FROM projection_state WHERE name = 'main'").execute()
+    }
+
+    /// The projections built by another version of their code (or never recorded).
+    static func stale(_ db: Database) throws -> Set<Projection> {
+        let versions = try Dictionary(
+            Row.fetchAll(db, sql: "SELECT name, version FROM projection_state").map { ($0[0] as String, $0[1] as Int) },
+            uniquingKeysWith: { first, _ in first })
+        return Set(Projection.allCases.filter { versions[$0.rawValue] != $0.version })
     }
 }

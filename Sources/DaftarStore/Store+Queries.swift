@@ -138,7 +138,7 @@ extension Store {
         try writer.read { db in
             let heads = try Self.versionVector(db).heads.sorted { $0.key < $1.key }
                 .map { StatusReport.Head(origin: $0.key.rawValue, seq: $0.value.seq, hash: $0.value.hash) }
-            let state = try Row.fetchOne(db, sql: "SELECT version, position FROM projection_state WHERE name = ?", arguments: [Projector.stateName])
+            let state = try Row.fetchOne(db, sql: "SELECT ?, min(position) FROM projection_state", arguments: [Projector.version])
             let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
             let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
             return StatusReport(

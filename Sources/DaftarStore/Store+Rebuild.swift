@@ -24,20 +24,26 @@ extension Store {
     /// Drops every projection and re-derives it from the log, in one transaction, and says
     /// whether the digest is unchanged (it must be, unless the projection code changed).
     public func rebuild(progress: ((Int, Int) -> Void)? = nil) throws -> RebuildReport {
+        try rebuild(Set(Projector.Projection.allCases), progress: progress)
+    }
+
+    /// Re-derives these projections from the log (the others stay as they are: the caller
+    /// includes the projections derived from the rebuilt ones' rows).
+    func rebuild(_ projections: Set<Projector.Projection>, progress: ((Int, Int) -> Void)? = nil) throws -> RebuildReport {
         let started = Date()
         var report = try writer.write { db in
             var report = RebuildReport()
             report.digestBefore = try Self.digest(db)
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0
             progress?(0, total)  // the transaction has begun
-            try Projector.clear(db)
+            try Projector.clear(projections, db)
             var last: Int64 = 0
             let rows = try Row.fetchCursor(db, sql: "SELECT position, body FROM events ORDER BY position")
             while let row = try rows.next() {
                 let position: Int64 = row[0]
                 let body: Data = row[1]
                 let event = try Event(bytes: body)
-                try Projector.apply(event, db)
+                try Projector.apply(event, db, only: projections)
                 report.events += 1
                 report.byType[event.type, default: 0] += 1
                 last = position
@@ -52,19 +58,17 @@ extension Store {
         return report
     }
 
-    /// Rebuilds when the projections were built by another projection version.
+    /// Rebuilds the projections built by another version of their code, with those derived
+    /// from their rows.
     func rebuildIfProjectionVersionChanged() throws {
-        let version = try writer.read { db in
-            try Int.fetchOne(db, sql: "SELECT version FROM projection_state WHERE name = ?", arguments: [Projector.stateName])
+        let stale = try writer.read { db in try Projector.stale(db) }
+        guard !stale.isEmpty else { return }
+        let hasEvents = try writer.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events)") ?? false }
+        if !hasEvents {
+            try writer.write { db in try Projector.recordPosition(0, db) }
+            return
         }
-        if version == nil {
-            let hasEvents = try writer.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM events)") ?? false }
-            if !hasEvents {
-                try writer.write { db in try Projector.recordPosition(0, db) }
-                return
-            }
-        }
-        if version != Projector.version { _ = try rebuild() }
+        _ = try rebuild(stale.reduce(into: stale) { $0.formUnion($1.dependents) })
     }
 
     /// The digest of what the analyst sees (DESIGN §3): SHA-256 over a canonical, id-sorted

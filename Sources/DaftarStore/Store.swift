@@ -112,8 +112,7 @@ public struct Store: Sendable {
         _ = try checkPath(path, create: false)
         func isCurrent(_ reader: DatabasePool) throws -> Bool {
             try reader.read { db in
-                try checkSchema(db, path: path)
-                    && Int.fetchOne(db, sql: "SELECT version FROM projection_state WHERE name = ?", arguments: [Projector.stateName]) == Projector.version
+                try checkSchema(db, path: path) && Projector.stale(db).isEmpty
             }
         }
         var reader: DatabasePool

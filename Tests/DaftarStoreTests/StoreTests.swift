@@ -212,6 +212,33 @@ struct StoreTests {
         #expect(state?[1] == 5 as Int64)
     }
 
+    /// Each projection records its own version: a stale one is rebuilt with those derived
+    /// from its rows, and the others are left as they are.
+    @Test func eachProjectionIsRebuiltOnItsOwnVersion() throws {
+        let fixture = try StoreFixture()
+        let article: String
+        do {
+            let store = try fixture.open()
+            article = try store.ingest(StoreFixture.seedFiles())[2].articleID
+            _ = try store.annotate(article: article, target: .quote("شریک راهبردی ماست", prefix: nil, suffix: nil, occurrence: nil), note: "یادداشت")
+            let names = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM projection_state ORDER BY name") }
+            #expect(names == ["annotations", "article_tags", "articles"])
+            try store.writer.write { db in
+                try db.execute(sql: "UPDATE projection_state SET version = 0 WHERE name = 'annotations'; DELETE FROM annotations")
+                try db.execute(sql: "UPDATE articles SET title = 'marker' WHERE id = ?", arguments: [article])
+            }
+        }
+        let reopened = try fixture.open(forWriting: false)
+        #expect(try reopened.annotations(article: article).count == 1, "the stale projection is rebuilt")
+        #expect(try reopened.article(article).summary.title == "marker", "the current one is left as it is")
+        try reopened.writer.write { db in
+            try db.execute(sql: "UPDATE projection_state SET version = 0 WHERE name = 'articles'; DELETE FROM annotations")
+        }
+        let again = try fixture.open(forWriting: false)
+        #expect(try again.article(article).summary.title != "marker")
+        #expect(try again.annotations(article: article).count == 1, "annotations are derived from articles' rows: rebuilt with them")
+    }
+
     @Test func newerSchemaIsRefused() throws {
         let fixture = try StoreFixture()
         do {
