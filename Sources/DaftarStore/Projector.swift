@@ -135,6 +135,9 @@ enum Projector {
         if tagged { try reprojectArticleTags(shownAs: article, db) }
     }
 
+    /// SQL of the ids of every copy of the article shown as `?1` (its story's sources).
+    static let copiesOfShownSQL = "SELECT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1"
+
     /// The id an article is shown under: that of the earliest copy of its story; the id
     /// itself while no copy is archived here (an annotation may arrive before its article).
     static func shownArticle(_ article: String, _ db: Database) throws -> String {
@@ -241,9 +244,7 @@ enum Projector {
     /// The tags of the article shown as `article`: one observed-remove set over the tag events
     /// of every copy of its story.
     static func reprojectArticleTags(shownAs article: String, _ db: Database) throws {
-        let copies = try String.fetchAll(db.cachedStatement(sql: """
-            SELECT DISTINCT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?
-            """), arguments: [article])
+        let copies = try String.fetchAll(db.cachedStatement(sql: "SELECT DISTINCT article FROM (\(copiesOfShownSQL))"), arguments: [article])
         let names = copies.isEmpty ? [article] : copies
         var dots: [(String, Int64)] = []
         for copy in names {

@@ -29,16 +29,6 @@ public struct ChangeReport: Sendable, Codable {
     public var events: Int
 }
 
-extension PastMoment {
-    /// True when the event stored at `position` is among this moment's events.
-    func holds(position: Int64, origin: String, seq: Int64) -> Bool {
-        switch self {
-        case .position(let limit): position <= limit
-        case .covered(let seqs): seq <= seqs[ReplicaID(rawValue: origin)] ?? 0
-        }
-    }
-}
-
 extension Store {
     /// The events held at `until` (now when nil) but not at `since`, grouped by the article
     /// they touch (as shown now), in words, with the conflicts that appeared or were resolved.

@@ -47,7 +47,7 @@ extension Store {
         let bodies = try Data.fetchAll(db, sql: """
             SELECT e.body FROM article_tag_events t JOIN events e ON e.origin = t.origin AND e.seq = t.seq
             WHERE e.type = 'article.untagged' AND t.article IN (
-                SELECT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1 UNION SELECT ?1)
+                \(Projector.copiesOfShownSQL) UNION SELECT ?1)
             """, arguments: [article])
         return Set(bodies.compactMap { body in (try? Event(bytes: Array(body)))?.data?["tag"]?.stringValue.map(Tag.key) })
     }

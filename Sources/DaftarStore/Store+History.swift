@@ -39,7 +39,7 @@ extension Store {
                 dots = try Self.dots(db, sql: """
                     SELECT s.origin, s.seq FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1
                     UNION SELECT t.origin, t.seq FROM article_tag_events t
-                        WHERE t.article IN (SELECT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1)
+                        WHERE t.article IN (\(Projector.copiesOfShownSQL))
                     UNION SELECT e.origin, e.seq FROM annotation_events e JOIN annotations n ON n.id = e.annotation WHERE n.article = ?1
                     """, id)
             }

@@ -17,6 +17,16 @@ public enum PastMoment: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension PastMoment {
+    /// True when the event stored at `position` is among this moment's events.
+    func holds(position: Int64, origin: String, seq: Int64) -> Bool {
+        switch self {
+        case .position(let limit): position <= limit
+        case .covered(let seqs): seq <= seqs[ReplicaID(rawValue: origin)] ?? 0
+        }
+    }
+}
+
 /// A sync this store took part in, recorded when it started.
 public struct SyncRecord: Sendable, Hashable, Codable {
     public var peer: String
@@ -97,11 +107,7 @@ extension Store {
             let rows = try Row.fetchAll(db, sql: "SELECT e.position, e.origin, e.seq, e.body FROM events e WHERE 1 \(scoped) ORDER BY e.position",
                                         arguments: scope?.arguments ?? [])
             return try rows.compactMap { row -> Event? in
-                let origin: String = row[1], seq: Int64 = row[2]
-                switch moment {
-                case .position(let limit): guard (row[0] as Int64) <= limit else { return nil }
-                case .covered(let seqs): guard seq <= seqs[ReplicaID(rawValue: origin)] ?? 0 else { return nil }
-                }
+                guard moment.holds(position: row[0], origin: row[1], seq: row[2]) else { return nil }
                 return try Event(bytes: row[3] as Data)
             }
         }
@@ -132,7 +138,7 @@ extension Store {
             SELECT e2.position FROM events e2 JOIN article_sources s ON s.origin = e2.origin AND s.seq = e2.seq
                 WHERE s.story = (SELECT story FROM articles WHERE id = ?1)
             UNION SELECT e2.position FROM events e2 JOIN article_tag_events t ON t.origin = e2.origin AND t.seq = e2.seq
-                WHERE t.article IN (SELECT s.article FROM articles a JOIN article_sources s ON s.story = a.story WHERE a.id = ?1)
+                WHERE t.article IN (\(Projector.copiesOfShownSQL))
             UNION SELECT e2.position FROM events e2 JOIN annotation_events x ON x.origin = e2.origin AND x.seq = e2.seq
                 WHERE x.annotation IN (SELECT id FROM annotations WHERE article = ?1)
             """

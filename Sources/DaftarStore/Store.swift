@@ -42,15 +42,20 @@ public struct Store: Sendable {
         _ writer: any DatabaseWriter, identity: Identity?, path: String = Store.inMemoryPath,
         now: @escaping @Sendable () -> Int64 = Store.systemClock
     ) throws -> Store {
+        try migrate(writer, path: path)
+        let store = Store(path: path, identity: identity, identityNotice: nil, writer: writer, now: now)
+        try store.rebuildIfProjectionVersionChanged()
+        return store
+    }
+
+    /// Refuses what is not a Daftar store or is newer, then runs the migrations not yet run.
+    private static func migrate(_ writer: any DatabaseWriter, path: String) throws {
         do {
             try writer.write { db in _ = try checkSchema(db, path: path) }
             try Schema.migrator.migrate(writer)
         } catch let error as DatabaseError {
             throw storeError(error, path: path)
         }
-        let store = Store(path: path, identity: identity, identityNotice: nil, writer: writer, now: now)
-        try store.rebuildIfProjectionVersionChanged()
-        return store
     }
 
     /// The connection set-up every store needs: Daftar's search tokenizer and ranking function.
@@ -85,14 +90,7 @@ public struct Store: Sendable {
             throw DaftarError(.readOnly, "the store at \(path) is read-only for you (no write permission): it can be read, not changed; copy it to a folder you can write to change it")
         }
         let writer = try connect(path, readOnly: false)
-        do {
-            try writer.write { db in _ = try checkSchema(db, path: path) }
-            try Schema.migrator.migrate(writer)
-        } catch let error as DaftarError {
-            throw error
-        } catch let error as DatabaseError {
-            throw storeError(error, path: path)
-        }
+        try migrate(writer, path: path)
 
         var identity: Identity? = nil
         var notice: String? = nil

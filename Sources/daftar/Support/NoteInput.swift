@@ -36,11 +36,18 @@ enum NoteInput {
 
     /// Saves a note that could not be written, so that nothing typed is lost; returns its path.
     static func keep(_ note: String, for annotation: String) throws -> String {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-note-\(annotation.prefix(8))-\(UUID().uuidString.prefix(8)).txt").path
-        guard FileManager.default.createFile(atPath: file, contents: Data((note + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard let file = temporaryFile("daftar-note-\(annotation.prefix(8))-\(UUID().uuidString.prefix(8)).txt", holding: note) else {
             throw DaftarError(.badInput, "the annotation changed while you were editing and your text could not be saved; nothing was written")
         }
         return file
+    }
+
+    /// A new owner-only file in the temporary folder holding `note` and a line break; nil
+    /// when it cannot be created.
+    private static func temporaryFile(_ name: String, holding note: String) -> String? {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(name).path
+        let created = FileManager.default.createFile(atPath: file, contents: Data((note + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return created ? file : nil
     }
 
     /// Opens `$VISUAL` (else `$EDITOR`) on `current` and returns what was saved; nil when the
@@ -50,8 +57,7 @@ enum NoteInput {
         guard let editor = [env["VISUAL"], env["EDITOR"]].compactMap({ $0 }).first(where: { !$0.trimmingWhitespace.isEmpty }) else {
             throw DaftarError(.badInput, "no --note given and neither $VISUAL nor $EDITOR is set: give --note TEXT, --note - (standard input) or --note-file F, or set $EDITOR")
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-note-\(UUID().uuidString).txt").path
-        guard FileManager.default.createFile(atPath: file, contents: Data((current + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard let file = temporaryFile("daftar-note-\(UUID().uuidString).txt", holding: current) else {
             throw DaftarError(.badInput, "cannot write a temporary file for the editor in \(FileManager.default.temporaryDirectory.path)")
         }
         defer { try? FileManager.default.removeItem(atPath: file) }
