@@ -28,6 +28,11 @@ CREATE TABLE annotation_events (
     PRIMARY KEY (annotation, origin, seq)
 ) WITHOUT ROWID;
 
+CREATE TABLE annotation_state (
+    annotation TEXT PRIMARY KEY NOT NULL,
+    state BLOB NOT NULL
+) WITHOUT ROWID;
+
 CREATE TABLE annotation_tags (
     annotation TEXT NOT NULL,
     tag TEXT NOT NULL,

@@ -26,7 +26,7 @@ enum Projector {
         var version: Int {
             switch self {
             case .articles: 4
-            case .annotations: 4
+            case .annotations: 5
             case .articleTags: 4
             }
         }
@@ -50,7 +50,7 @@ enum Projector {
             case .articles:
                 "DELETE FROM article_sources; DELETE FROM articles; INSERT INTO articles_fts(articles_fts) VALUES ('delete-all');"
             case .annotations:
-                "DELETE FROM annotation_events; DELETE FROM annotations; DELETE FROM annotation_tags; INSERT INTO notes_fts(notes_fts) VALUES ('delete-all');"
+                "DELETE FROM annotation_events; DELETE FROM annotation_state; DELETE FROM annotations; DELETE FROM annotation_tags; INSERT INTO notes_fts(notes_fts) VALUES ('delete-all');"
             case .articleTags:
                 "DELETE FROM article_tag_events; DELETE FROM article_tags;"
             }
@@ -176,31 +176,61 @@ enum Projector {
         }
     }
 
-    /// Every annotation event is indexed by its annotation, and the annotation's row is
-    /// recomputed from all of them by the merge rules of DaftarCore — so arriving in any order
-    /// gives the same row as a rebuild.
+    /// Every annotation event is indexed by its annotation and applied to the annotation's
+    /// merge state (``AnnotationState``), from which its row is written — so arriving in any
+    /// order gives the same row as a rebuild, at a cost that does not grow with the events
+    /// the annotation already has.
     static func applyAnnotationEvent(_ event: Event, _ db: Database) throws {
         guard let id = event.data?["annotation"]?.stringValue else { return }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO annotation_events(annotation, origin, seq) VALUES (?, ?, ?)")
             .execute(arguments: [id, event.origin.rawValue, event.seq])
-        try reproject(annotation: id, db)
+        guard db.changesCount > 0 else { return }
+        var state = try annotationState(id, db) ?? AnnotationState()
+        try state.apply(event) { clock in try changes(of: id, notCoveredBy: clock, db) }
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO annotation_state(annotation, state) VALUES (?, ?)")
+            .execute(arguments: [id, try stateEncoder.encode(state)])
+        try reproject(annotation: id, state.view, db)
     }
 
-    /// An annotation resolved by the merge rules from all the events that name it.
-    static func annotationView(_ id: String, _ db: Database) throws -> AnnotationView? {
+    nonisolated(unsafe) static let stateEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    /// The annotation's merge state as projected.
+    static func annotationState(_ id: String, _ db: Database) throws -> AnnotationState? {
+        try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM annotation_state WHERE annotation = ?"), arguments: [id])
+            .map { try JSONDecoder().decode(AnnotationState.self, from: $0) }
+    }
+
+    /// The annotation's change events held here that `clock` does not cover (a delete's
+    /// concurrent edits and tags): the index is read whole, only those events are parsed.
+    static func changes(of id: String, notCoveredBy clock: VectorClock, _ db: Database) throws -> [Event] {
         let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
             .map { ($0[0] as String, $0[1] as Int64) }
-        return AnnotationView.resolve(try events(dots, db))
+            .filter { origin, seq in !clock.includes(Dot(origin: ReplicaID(rawValue: origin), seq: seq)) }
+        return try events(dots, db).filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false }
     }
 
+    /// An annotation as its merge state resolves it.
+    static func annotationView(_ id: String, _ db: Database) throws -> AnnotationView? {
+        try annotationState(id, db)?.view
+    }
+
+    /// Writes the annotation's row again from its merge state (its article's copy changed).
     static func reproject(annotation id: String, _ db: Database) throws {
+        try reproject(annotation: id, annotationView(id, db), db)
+    }
+
+    static func reproject(annotation id: String, _ view: AnnotationView?, _ db: Database) throws {
         let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, note, deleted FROM annotations WHERE id = ?"), arguments: [id])
         if let old, old[2] as Bool == false {
             try db.cachedStatement(sql: "INSERT INTO notes_fts(notes_fts, rowid, note) VALUES ('delete', ?, ?)")
                 .execute(arguments: [old[0] as Int64, old[1] as String])
         }
         try db.cachedStatement(sql: "DELETE FROM annotation_tags WHERE annotation = ?").execute(arguments: [id])
-        guard let view = try annotationView(id, db) else {
+        guard let view else {
             try db.cachedStatement(sql: "DELETE FROM annotations WHERE id = ?").execute(arguments: [id])
             return
         }

@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -28,6 +28,9 @@ public enum Schema {
         }
         migrator.registerMigration("v7-syncs") { db in
             try db.execute(sql: v7)
+        }
+        migrator.registerMigration("v8-annotation-state") { db in
+            try db.execute(sql: v8)
         }
         return migrator
     }
@@ -272,5 +275,15 @@ public enum Schema {
 
         -- Ingest looks a file name up before reading the file's story.
         CREATE INDEX article_sources_by_file ON article_sources(file);
+        """
+
+    static let v8 = """
+        -- Projection: what the merge rules keep of each annotation's events (the latest writes,
+        -- tags, deletes and restores, as JSON), so an arriving event is applied to it rather
+        -- than re-reading all the events before it. Cleared and rebuilt with `annotations`.
+        CREATE TABLE annotation_state (
+            annotation TEXT PRIMARY KEY NOT NULL,
+            state BLOB NOT NULL
+        ) WITHOUT ROWID;
         """
 }

@@ -207,9 +207,12 @@ struct StoreTests {
         let reopened = try fixture.open(forWriting: false)
         #expect(try reopened.count("articles") == 5)
         #expect(try reopened.digest() == digest)
-        let state = try reopened.writer.read { db in try Row.fetchOne(db, sql: "SELECT version, position FROM projection_state") }
-        #expect(state?[0] == Projector.version)
-        #expect(state?[1] == 5 as Int64)
+        let states = try reopened.writer.read { db in try Row.fetchAll(db, sql: "SELECT name, version, position FROM projection_state") }
+        #expect(states.count == Projector.Projection.allCases.count)
+        for state in states {
+            #expect(state[1] as Int == Projector.Projection(rawValue: state[0])?.version)
+            #expect(state[2] == 5 as Int64)
+        }
     }
 
     /// Each projection records its own version: a stale one is rebuilt with those derived

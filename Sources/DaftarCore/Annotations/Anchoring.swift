@@ -1,6 +1,6 @@
 /// Where an annotation points in an article body: the W3C `TextQuoteSelector` (exact text with
 /// some context) and `TextPositionSelector` (offsets in Unicode scalars of the body).
-public struct TextAnchor: Sendable, Hashable {
+public struct TextAnchor: Sendable, Hashable, Codable {
     public var exact: String
     public var prefix: String
     public var suffix: String

@@ -31,11 +31,9 @@ public struct Register: Sendable, Hashable {
     /// Concurrent writes with different values: the analyst should resolve them.
     public var inConflict: Bool { Set(values.map(\.value)).count > 1 }
 
-    /// Resolves the writes of one field (`(value, event)` pairs).
-    public init(writes: [(String, Event)]) {
-        let latest = writes.filter { w in !writes.contains { other in w.1.happened(before: other.1) } }
-        values = latest.map { RegisterValue(value: $0.0, dot: $0.1.dot, author: $0.1.author, time: $0.1.time, hash: $0.1.hash) }
-            .sorted { ($0.time, $0.dot.origin, $0.dot.seq) > ($1.time, $1.dot.origin, $1.dot.seq) }
+    /// The register holding these latest values (none saw another).
+    public init(latest: [RegisterValue]) {
+        values = latest.sorted { ($0.time, $0.dot.origin, $0.dot.seq) > ($1.time, $1.dot.origin, $1.dot.seq) }
     }
 }
 
@@ -67,8 +65,13 @@ public enum ObservedRemoveSet {
             present[key] = (tag, add)
         }
         return present.mapValues { tag, add in
-            Entry(display: tag, addedKey: "\(String(format: "%015lld", add.time)):\(add.origin.rawValue):\(String(format: "%015lld", add.seq))")
+            Entry(display: tag, addedKey: addedKey(time: add.time, origin: add.origin.rawValue, seq: add.seq))
         }
+    }
+
+    /// `(time, origin, seq)` of an add as one text that sorts in that order.
+    static func addedKey(time: Int64, origin: String, seq: Int64) -> String {
+        "\(String(format: "%015lld", time)):\(origin):\(String(format: "%015lld", seq))"
     }
 }
 
@@ -101,54 +104,14 @@ public struct AnnotationView: Sendable, Hashable {
     public var inConflict: Bool { note.inConflict || motivation.inConflict || !editsConcurrentWithDelete.isEmpty }
 
     /// Resolves one annotation from all events that name it; nil without an `annotation.created`.
+    /// The events are folded into an ``AnnotationState`` — the same rules the projection
+    /// applies as each event arrives.
     public static func resolve(_ events: [Event]) -> AnnotationView? {
-        func string(_ e: Event, _ key: String) -> String? { e.data?[key]?.stringValue }
-        let creates = events.filter { $0.is(.annotationCreated) && $0.data != nil }
-            .sorted { ($0.time, $0.origin, $0.seq) < ($1.time, $1.origin, $1.seq) }
-        guard let create = creates.first, let data = create.data,
-            let id = string(create, "annotation"), let article = string(create, "article"),
-            let target = data["target"], let exact = target["exact"]?.stringValue,
-            let start = target["start"]?.intValue, let end = target["end"]?.intValue
-        else { return nil }
-
-        let edits = events.filter { $0.is(.annotationEdited) && $0.data != nil }
-        let writers = creates + edits
-        let note = Register(writes: writers.compactMap { e in string(e, "note").map { ($0, e) } })
-        let motivation = Register(writes: writers.compactMap { e in string(e, "motivation").map { ($0, e) } })
-
-        var adds: [(String, Event)] = []
-        for c in creates { for tag in c.data?["tags"]?.arrayValue ?? [] { if let t = tag.stringValue { adds.append((t, c)) } } }
-        adds += events.filter { $0.is(.annotationTagged) }.compactMap { e in string(e, "tag").map { ($0, e) } }
-        let removes = events.filter { $0.is(.annotationUntagged) }.compactMap { e in string(e, "tag").map { ($0, e) } }
-        let tags = ObservedRemoveSet.entries(adds: adds, removes: removes)
-
-        let deletes = events.filter { $0.is(.annotationDeleted) }
-        let restores = events.filter { $0.is(.annotationRestored) }
-        let effective = deletes.filter { d in !restores.contains { d.happened(before: $0) } }
         let changes = events.filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false }
-        let decisions = deletes + restores
-        var concurrent: [RegisterValue] = []
-        for e in changes {
-            let clashes = effective.contains { d in
-                e.isConcurrent(with: d) && !decisions.contains { x in e.happened(before: x) && d.happened(before: x) }
-            }
-            if clashes {
-                concurrent.append(RegisterValue(
-                    value: string(e, "note") ?? string(e, "tag").map { "\(e.is(.annotationTagged) ? "+" : "-")#\($0)" } ?? string(e, "motivation") ?? "",
-                    dot: e.dot, author: e.author, time: e.time, hash: e.hash))
-            }
+        var state = AnnotationState()
+        for event in events {
+            state.apply(event) { clock in changes.filter { !clock.includes($0.dot) } }
         }
-        concurrent.sort { ($0.time, $0.dot.origin, $0.dot.seq) < ($1.time, $1.dot.origin, $1.dot.seq) }
-
-        return AnnotationView(
-            id: id, article: article,
-            anchor: TextAnchor(exact: exact, prefix: target["prefix"]?.stringValue ?? "", suffix: target["suffix"]?.stringValue ?? "",
-                               start: Int(start), end: Int(end)),
-            note: note, motivation: motivation, tagEntries: tags,
-            deleted: !effective.isEmpty, editsConcurrentWithDelete: concurrent,
-            creator: string(create, "creator") ?? create.author,
-            created: create.time, createdText: string(create, "created"),
-            modified: events.map(\.time).max() ?? create.time,
-            createdBy: create.dot)
+        return state.view
     }
 }
