@@ -134,13 +134,15 @@ extension Store {
     /// One article (as shown now, with every copy, its tags and its annotations) as it was at
     /// `moment`: derived from that article's events only.
     public func past(_ moment: PastMoment, article: String) throws -> Store {
+        // Any copy's id names the story; the article may have been shown as another copy then.
+        let story = "(SELECT story FROM article_sources WHERE article = ?1 LIMIT 1)"
         let scope = """
             SELECT e2.position FROM events e2 JOIN article_sources s ON s.origin = e2.origin AND s.seq = e2.seq
-                WHERE s.story = (SELECT story FROM articles WHERE id = ?1)
+                WHERE s.story = \(story)
             UNION SELECT e2.position FROM events e2 JOIN article_tag_events t ON t.origin = e2.origin AND t.seq = e2.seq
-                WHERE t.article IN (\(Projector.copiesOfShownSQL))
+                WHERE t.article = ?1 OR t.article IN (SELECT article FROM article_sources WHERE story = \(story))
             UNION SELECT e2.position FROM events e2 JOIN annotation_events x ON x.origin = e2.origin AND x.seq = e2.seq
-                WHERE x.annotation IN (SELECT id FROM annotations WHERE article = ?1)
+                WHERE x.annotation IN (SELECT id FROM annotations WHERE article = ?1 OR article IN (SELECT id FROM articles WHERE story = \(story)))
             """
         return try Self.scratch(pastEvents(moment, scope: (scope, [article])), now: now)
     }

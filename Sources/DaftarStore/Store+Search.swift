@@ -38,6 +38,9 @@ public struct SearchFilter: Sendable, Hashable {
     /// Only articles without a date (to count what a date filter left out).
     var onlyUndated = false
 
+    /// Only articles with a copy held at this moment (a past view); file globs match those copies.
+    var heldAt: PastMoment?
+
     /// True when a date filter leaves out articles without a date.
     public var leavesOutUndated: Bool { (since != nil || until != nil) && !includeUndated }
 
@@ -65,7 +68,11 @@ public struct SearchFilter: Sendable, Hashable {
                 arguments.append(until)
             }
         }
-        if let fileGlob {
+        if let heldAt {
+            let held = heldAt.heldSQL("s")
+            conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.story = a.story AND \(held.sql)\(fileGlob == nil ? "" : " AND s.file GLOB ?"))")
+            arguments += held.arguments + (fileGlob.map { [$0] } ?? [])
+        } else if let fileGlob {
             conditions.append("EXISTS (SELECT 1 FROM article_sources s WHERE s.story = a.story AND s.file GLOB ?)")
             arguments.append(fileGlob)
         }
@@ -89,9 +96,10 @@ public struct SearchFilter: Sendable, Hashable {
 extension Store {
     /// How many articles match `query` and every filter but the dates, and have no date:
     /// what a date filter left out.
-    public func undatedMatches(_ query: SearchQuery, filter: SearchFilter) throws -> Int {
+    public func undatedMatches(_ query: SearchQuery, filter: SearchFilter, at moment: PastMoment? = nil) throws -> Int {
         var undated = filter
         undated.onlyUndated = true
+        undated.heldAt = moment
         let (conditions, arguments) = undated.conditions(notes: false)
         let sql = """
             SELECT count(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
@@ -108,7 +116,17 @@ extension Store {
 
     /// Articles matching `query`, best first (bm25, title weighted 3×, ties by id), each with a
     /// snippet of its original text and where in the body the matches are.
-    public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), limit: Int = 20) throws -> [SearchHit] {
+    ///
+    /// With `moment`, as they were then: the live index restricted to articles held then
+    /// (shown as their earliest copy held then; ranked by today's index statistics), tags as
+    /// they were then, and notes as they read then.
+    public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), limit: Int = 20, at moment: PastMoment? = nil) throws -> [SearchHit] {
+        if let moment { return try pastSearch(query, filter: filter, limit: limit, at: moment) }
+        return try indexSearch(query, filter: filter, limit: limit, notes: true)
+    }
+
+    /// The live search: articles, and notes unless `notes` is false.
+    func indexSearch(_ query: SearchQuery, filter: SearchFilter, limit: Int, notes searchNotes: Bool) throws -> [SearchHit] {
         let open = String(MarkedSnippet.open), close = String(MarkedSnippet.close)
         // Rank first, then compute snippets and highlights for the returned rows only: in one
         // query SQLite would evaluate them for every match before sorting.
@@ -161,7 +179,7 @@ extension Store {
                     return SearchHit(id: row[1], title: row[2], file: row[3], published: row[4],
                                      snippet: body.passage() ?? title, bodyMatches: body.matches, score: score)
                 }
-                let notes = try Row.fetchAll(
+                let notes = !searchNotes ? [] : try Row.fetchAll(
                     db, sql: noteSQL,
                     arguments: StatementArguments([expression] + noteArguments + [limit, open, close, expression])
                 ).map { row in

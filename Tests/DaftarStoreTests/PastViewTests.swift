@@ -27,7 +27,7 @@ struct PastViewTests {
         for step in 0..<24 {
             let i = Int(rng.next() % 3)
             let store = replicas[i]
-            switch rng.next() % 6 {
+            switch rng.next() % 8 {
             case 0, 1:
                 let t = Int(rng.next() % 3)
                 let text = rng.next() % 3 == 0 ? Self.texts[t] + "\nنظرات کاربران\n\(step) نظر" : Self.texts[t]
@@ -43,6 +43,13 @@ struct PastViewTests {
             case 4:
                 guard let article = try store.articles().randomElement(using: &rng) else { continue }
                 _ = try? store.setTags(["t\(step % 4)"], on: .article(article.id), add: rng.next() % 3 != 0)
+            case 5:
+                guard let view = try store.annotations(includeDeleted: true).randomElement(using: &rng) else { continue }
+                if rng.next() % 2 == 0 {
+                    _ = try? store.setTags(["t\(step % 4)"], on: .annotation(view.id), add: rng.next() % 3 != 0)
+                } else {
+                    try? store.setDeleted(annotation: view.id, !view.deleted)
+                }
             default:
                 let other = replicas[Int(rng.next() % 3)]
                 try store.receive(try other.allEvents())
@@ -59,6 +66,16 @@ struct PastViewTests {
             try reference.writer.write { db in try reference.append(held, db) }
             #expect(try past.digest() == reference.digest(), "seed \(seed): \(label)")
             #expect(try past.articles().map(\.id) == reference.articles().map(\.id), "seed \(seed): \(label)")
+            // Views read from the live index, filtered by what was held then.
+            #expect(try store.articles(at: moment) == reference.articles(), "seed \(seed): \(label): list")
+            #expect(try store.tagCounts(at: moment).map { "\($0)" } == reference.tagCounts().map { "\($0)" }, "seed \(seed): \(label): tags")
+            #expect(try store.conflicts(at: moment).map(\.id) == reference.conflicts().map(\.id), "seed \(seed): \(label): conflicts")
+            for (words, tag) in [("شد", nil), ("پوتین", nil), ("n*", nil), ("e*", nil), ("شد", "t1"), ("n*", "t2")] as [(String, String?)] {
+                func found(_ hits: [SearchHit]) -> Set<String> { Set(hits.map { "\($0.kind) \($0.id) \($0.annotation ?? "") \($0.file)" }) }
+                let query = try SearchQuery(parsing: words)
+                #expect(try found(store.search(query, filter: SearchFilter(tag: tag), limit: 100, at: moment))
+                        == found(reference.search(query, filter: SearchFilter(tag: tag), limit: 100)), "seed \(seed): \(label): search \(words) #\(tag ?? "")")
+            }
             for article in try past.articles() {
                 let one = try store.past(moment, article: article.id)
                 #expect(try one.article(article.id) == past.article(article.id), "seed \(seed): \(label), article \(article.id.prefix(8))")

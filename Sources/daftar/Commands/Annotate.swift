@@ -165,8 +165,9 @@ struct Annotations: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let article = try self.article.map(live.resolveArticle)
-        let store = try daftar.shownStore(live, asOf: past.asOf, article: article)
+        let liveArticle = try self.article.map(live.resolveArticle)
+        let store = try daftar.shownStore(live, asOf: past.asOf, article: liveArticle)
+        let article = try liveArticle.map { try daftar.shownArticle($0, in: store, asOf: past.asOf) }
         let views = try store.annotations(article: article, tag: tag, includeDeleted: deleted)
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
@@ -313,7 +314,8 @@ struct Tags: ParsableCommand {
     }
 
     func run() throws {
-        let counts = try daftar.shownStore(daftar.openStoreForReading(), asOf: past.asOf).tagCounts().map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
+        let live = try daftar.openStoreForReading()
+        let counts = try (daftar.pastMoment(live, asOf: past.asOf).map { try live.tagCounts(at: $0) } ?? live.tagCounts()).map { Count(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
         if json { return try Terminal.printJSON(counts) }
         for c in counts { print("#\(c.tag)\t\(c.annotations) annotation\(c.annotations == 1 ? "" : "s")\t\(c.articles) article\(c.articles == 1 ? "" : "s")") }
         if counts.isEmpty { Terminal.note("no tags yet; add some with `daftar tag ID TAG`") }

@@ -15,7 +15,8 @@ struct Conflicts: ParsableCommand {
     @OptionGroup var past: PastOption
 
     func run() throws {
-        let views = try daftar.shownStore(daftar.openStoreForReading(), asOf: past.asOf).conflicts()
+        let live = try daftar.openStoreForReading()
+        let views = try daftar.pastMoment(live, asOf: past.asOf).map { try live.conflicts(at: $0) } ?? live.conflicts()
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
             print("\(view.id)  on \(view.article.prefix(12))  «\(Terminal.clip(view.anchor.exact, 40))»\(view.deleted ? "  (deleted)" : "")")

@@ -20,8 +20,8 @@ struct List: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let store = try daftar.shownStore(live, asOf: past.asOf)
-        let articles = try store.articles(limit: limit?.value)
+        let articles = try daftar.pastMoment(live, asOf: past.asOf).map { try live.articles(limit: limit?.value, at: $0) }
+            ?? live.articles(limit: limit?.value)
         if json { return try Terminal.printJSON(articles) }
         let calendar = try daftar.calendar(live)
         for article in articles {

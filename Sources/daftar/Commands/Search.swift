@@ -114,9 +114,9 @@ struct Search: ParsableCommand {
         var filter = SearchFilter(since: since?.gregorian, until: until?.gregorian, fileGlob: file, tag: tag)
         filter.includeUndated = includeUndated
         let live = try daftar.openStoreForReading()
-        let store = try daftar.shownStore(live, asOf: past.asOf)
-        let hits = try naming { try store.search(query, filter: filter, limit: limit.value) }
-        let undated = filter.leavesOutUndated ? try naming { try store.undatedMatches(query, filter: filter) } : 0
+        let moment = try daftar.pastMoment(live, asOf: past.asOf)
+        let hits = try naming { try live.search(query, filter: filter, limit: limit.value, at: moment) }
+        let undated = filter.leavesOutUndated ? try naming { try live.undatedMatches(query, filter: filter, at: moment) } : 0
         defer {
             if undated > 0 {
                 Terminal.note("left out \(undated) matching article\(undated == 1 ? "" : "s") without a date; --include-undated keeps them")

@@ -22,8 +22,9 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let id = try live.resolveArticle(self.id)
-        let store = try daftar.shownStore(live, asOf: past.asOf, article: id)
+        let liveID = try live.resolveArticle(self.id)
+        let store = try daftar.shownStore(live, asOf: past.asOf, article: liveID)
+        let id = try daftar.shownArticle(liveID, in: store, asOf: past.asOf)
         if original {
             print(try store.originalText(id) ?? "", terminator: "")
             return

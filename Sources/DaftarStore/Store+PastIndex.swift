@@ -1,0 +1,232 @@
+import DaftarCore
+import Foundation
+import GRDB
+
+/// Past views read from the live projections, filtered by what was held then, instead of
+/// replaying the archive: an article's body never changes, so the live search index and
+/// article rows answer for the past once restricted to the copies held at the moment; what
+/// does change (annotations, tags) is folded from its own events at the moment. Only
+/// whole-archive views (`digest`, `export`) replay, into a scratch store (``past(_:)``).
+extension PastMoment {
+    /// SQL that is true when the event at `alias.origin`, `alias.seq` is held at this moment.
+    func heldSQL(_ alias: String) -> (sql: String, arguments: [any DatabaseValueConvertible]) {
+        switch self {
+        case .position(let limit):
+            ("(SELECT e_.position FROM events e_ WHERE e_.origin = \(alias).origin AND e_.seq = \(alias).seq) <= ?", [limit])
+        case .covered(let seqs):
+            ("\(alias).seq <= coalesce(json_extract(?, '$.\"' || \(alias).origin || '\"'), 0)",
+             [JSONValue.object(Dictionary(uniqueKeysWithValues: seqs.map { ($0.key.rawValue, JSONValue.int($0.value)) })).canonicalString])
+        }
+    }
+}
+
+extension Store {
+    /// Articles held at `moment`, most recently added first: each story shown as its earliest
+    /// copy held then (as a store holding exactly those events would show it).
+    public func articles(limit: Int? = nil, at moment: PastMoment) throws -> [ArticleSummary] {
+        try writer.read { db in
+            let held = moment.heldSQL("s")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.story, s.article, s.file, s.time, s.origin, s.seq, a.id, a.title, a.published
+                FROM article_sources s JOIN articles a ON a.story = s.story WHERE \(held.sql)
+                """, arguments: StatementArguments(held.arguments))
+            var earliest: [String: Row] = [:]
+            for row in rows {
+                let key: (Int64, String, Int64) = (row[3], row[4], row[5])
+                if let current = earliest[row[0]], (current[3] as Int64, current[4] as String, current[5] as Int64) <= key { continue }
+                earliest[row[0]] = row
+            }
+            // As the live list: most recently added first, ties by id.
+            let ordered = earliest.values.sorted { a, b in
+                let (ta, tb): (Int64, Int64) = (a[3], b[3])
+                return ta != tb ? ta > tb : (a[1] as String) < (b[1] as String)
+            }
+            return try ordered.prefix(limit ?? ordered.count).map { row in
+                try Self.summary(shownCopy: row, db)
+            }
+        }
+    }
+
+    /// The summary of a story shown as the copy in `row` (story, article, file, time, origin,
+    /// seq, live id, live title, live published): the live row's title and date unless the
+    /// copy is another (whose header may carry another date).
+    static func summary(shownCopy row: Row, _ db: Database) throws -> ArticleSummary {
+        let copy: String = row[1]
+        var published: String? = row[8]
+        if copy != row[6] as String, let text = try String.fetchOne(db, sql: """
+            SELECT json_extract(body, '$.data.text') FROM events WHERE origin = ? AND seq = ?
+            """, arguments: [row[4] as String, row[5] as Int64]) {
+            published = ArticleText(parsing: text).published
+        }
+        return ArticleSummary(id: copy, title: row[7], published: published, file: row[2], added: row[3])
+    }
+
+    /// The copy a story was shown as at `moment` (nil when no copy was held then).
+    static func shownCopy(story: String, at moment: PastMoment, _ db: Database) throws -> Row? {
+        let held = moment.heldSQL("s")
+        return try Row.fetchOne(db, sql: """
+            SELECT s.story, s.article, s.file, s.time, s.origin, s.seq, a.id, a.title, a.published
+            FROM article_sources s JOIN articles a ON a.story = s.story
+            WHERE s.story = ? AND \(held.sql) ORDER BY s.time, s.origin, s.seq LIMIT 1
+            """, arguments: StatementArguments([story] + held.arguments))
+    }
+
+    /// Every annotation held at `moment`, folded from its events held then, keyed by the id
+    /// of the article it was shown on then (its copy's id when no copy of it was held).
+    func annotationViews(at moment: PastMoment, _ db: Database) throws -> [AnnotationView] {
+        let held = moment.heldSQL("x")
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT x.annotation, e.body FROM annotation_events x JOIN events e ON e.origin = x.origin AND e.seq = x.seq
+            WHERE \(held.sql) ORDER BY x.annotation
+            """, arguments: StatementArguments(held.arguments))
+        var views: [AnnotationView] = []
+        var current: String? = nil
+        var events: [Event] = []
+        func flush() throws {
+            if var view = AnnotationView.resolve(events) {
+                view.article = try Self.shownThen(view.article, at: moment, db)
+                views.append(view)
+            }
+            events.removeAll(keepingCapacity: true)
+        }
+        while let row = try rows.next() {
+            let id: String = row[0]
+            if id != current { try flush(); current = id }
+            events.append(try Event(bytes: row[1] as Data))
+        }
+        try flush()
+        return views
+    }
+
+    /// The id the article `copy` was shown as at `moment`: the earliest copy of its story held then.
+    static func shownThen(_ copy: String, at moment: PastMoment, _ db: Database) throws -> String {
+        guard let story = try String.fetchOne(db.cachedStatement(sql: "SELECT story FROM article_sources WHERE article = ? LIMIT 1"), arguments: [copy]),
+            let shown = try shownCopy(story: story, at: moment, db)
+        else { return copy }
+        return shown[1]
+    }
+
+    /// The article tags held at `moment`, per article as shown then: one observed-remove set
+    /// over the tag events of every copy held then.
+    func articleTags(at moment: PastMoment, _ db: Database) throws -> [String: [String: ObservedRemoveSet.Entry]] {
+        let held = moment.heldSQL("t")
+        var byArticle: [String: [Event]] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT t.article, e.body FROM article_tag_events t JOIN events e ON e.origin = t.origin AND e.seq = t.seq WHERE \(held.sql)
+            """, arguments: StatementArguments(held.arguments)) {
+            byArticle[try Self.shownThen(row[0], at: moment, db), default: []].append(try Event(bytes: row[1] as Data))
+        }
+        return byArticle.mapValues { events in
+            func pairs(_ type: EventType) -> [(String, Event)] {
+                events.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
+            }
+            return ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
+        }
+    }
+
+    /// ``tagCounts()`` at `moment`.
+    public func tagCounts(at moment: PastMoment) throws -> [(tag: String, annotations: Int, articles: Int)] {
+        try writer.read { db in
+            var counts: [String: (display: String, added: String, annotations: Int, articles: Int)] = [:]
+            func count(_ key: String, _ entry: ObservedRemoveSet.Entry, annotation: Bool) {
+                var c = counts[key] ?? (entry.display, entry.addedKey, 0, 0)
+                if entry.addedKey < c.added { (c.display, c.added) = (entry.display, entry.addedKey) }
+                if annotation { c.annotations += 1 } else { c.articles += 1 }
+                counts[key] = c
+            }
+            for view in try annotationViews(at: moment, db) where !view.deleted {
+                for (key, entry) in view.tagEntries { count(key, entry, annotation: true) }
+            }
+            for tags in try articleTags(at: moment, db).values {
+                for (key, entry) in tags { count(key, entry, annotation: false) }
+            }
+            return counts.sorted { ($1.value.annotations + $1.value.articles, $0.key) < ($0.value.annotations + $0.value.articles, $1.key) }
+                .map { ($0.value.display, $0.value.annotations, $0.value.articles) }
+        }
+    }
+
+    /// ``conflicts()`` at `moment`.
+    public func conflicts(at moment: PastMoment) throws -> [AnnotationView] {
+        try writer.read { db in
+            try annotationViews(at: moment, db).filter(\.inConflict)
+                .sorted { ($0.article, $0.anchor.start, $0.id) < ($1.article, $1.anchor.start, $1.id) }
+        }
+    }
+
+    /// ``search(_:filter:limit:at:)`` at a past moment.
+    func pastSearch(_ query: SearchQuery, filter: SearchFilter, limit: Int, at moment: PastMoment) throws -> [SearchHit] {
+        var articleFilter = filter
+        articleFilter.heldAt = moment
+        articleFilter.tag = nil  // tags as they were then, below
+        let ranked = try indexSearch(query, filter: articleFilter, limit: filter.tag == nil ? limit : 1_000_000, notes: false)
+        return try writer.read { db in
+            let views = try annotationViews(at: moment, db)
+            var articleHits: [SearchHit] = []
+            if let tag = filter.tag.map(Tag.key) {
+                let articleTags = try articleTags(at: moment, db)
+                var tagged = Set(articleTags.filter { $0.value[tag] != nil }.keys)
+                for view in views where !view.deleted && view.tagEntries[tag] != nil { tagged.insert(view.article) }
+                for hit in ranked where articleHits.count < limit {
+                    let shown = try Self.pastHit(hit, at: moment, db)
+                    if tagged.contains(shown.id) { articleHits.append(shown) }
+                }
+            } else {
+                articleHits = try ranked.map { try Self.pastHit($0, at: moment, db) }
+            }
+            let notes = try pastNoteHits(query, filter: filter, limit: limit, views: views, at: moment, db)
+            return (articleHits + notes).sorted {
+                ($0.score, $0.kind.rawValue, $0.annotation ?? $0.id) < ($1.score, $1.kind.rawValue, $1.annotation ?? $1.id)
+            }.prefix(limit).map { $0 }
+        }
+    }
+
+    /// A live hit shown as its story was then: its earliest copy held then.
+    static func pastHit(_ hit: SearchHit, at moment: PastMoment, _ db: Database) throws -> SearchHit {
+        guard let story = try String.fetchOne(db.cachedStatement(sql: "SELECT story FROM articles WHERE id = ?"), arguments: [hit.id]),
+            let row = try shownCopy(story: story, at: moment, db)
+        else { return hit }
+        let summary = try summary(shownCopy: row, db)
+        var shown = hit
+        (shown.id, shown.file, shown.published) = (summary.id, summary.file, summary.published)
+        return shown
+    }
+
+    /// Notes as they read at `moment` that match `query`, ranked among themselves (bm25 over
+    /// the notes of then, as a store holding those events would rank them), on articles held
+    /// then that pass `filter`.
+    func pastNoteHits(
+        _ query: SearchQuery, filter: SearchFilter, limit: Int, views: [AnnotationView], at moment: PastMoment, _ db: Database
+    ) throws -> [SearchHit] {
+        let open = String(MarkedSnippet.open), close = String(MarkedSnippet.close)
+        let notes = try DatabaseQueue(configuration: Self.configuration(readOnly: false))
+        let shown = views.filter { !$0.deleted }
+        let matches = try notes.write { m in
+            try m.execute(sql: "CREATE VIRTUAL TABLE notes_fts USING fts5(note, tokenize='daftar')")
+            let insert = try m.makeStatement(sql: "INSERT INTO notes_fts(rowid, note) VALUES (?, ?)")
+            for (i, view) in shown.enumerated() { try insert.execute(arguments: [i, view.note.displayed?.value ?? ""]) }
+            return try Row.fetchAll(m, sql: """
+                SELECT rowid, bm25(notes_fts), snippet(notes_fts, 0, ?, ?, '…', 24) FROM notes_fts WHERE notes_fts MATCH ?
+                """, arguments: [open, close, query.ftsExpression])
+        }
+        var articleFilter = filter
+        articleFilter.heldAt = moment
+        articleFilter.tag = nil
+        let (conditions, arguments) = articleFilter.conditions(notes: false)
+        let passes = try db.makeStatement(sql: "SELECT 1 FROM articles a WHERE \((["a.id = ?"] + conditions).joined(separator: " AND "))")
+        let article = try db.cachedStatement(sql: "SELECT story FROM article_sources WHERE article = ? LIMIT 1")
+        var hits: [SearchHit] = []
+        for row in matches {
+            let view = shown[row[0] as Int]
+            if let tag = filter.tag, view.tagEntries[Tag.key(tag)] == nil { continue }
+            guard let story = try String.fetchOne(article, arguments: [view.article]),
+                let live = try String.fetchOne(db, sql: "SELECT id FROM articles WHERE story = ?", arguments: [story]),
+                try Bool.fetchOne(passes, arguments: StatementArguments([live] + arguments)) != nil,
+                let copy = try Self.shownCopy(story: story, at: moment, db)
+            else { continue }
+            let summary = try Self.summary(shownCopy: copy, db)
+            hits.append(SearchHit(kind: .note, annotation: view.id, id: summary.id, title: summary.title, file: summary.file,
+                                  published: summary.published, snippet: MarkedSnippet(marked: row[2]), bodyMatches: [], score: row[1]))
+        }
+        return Array(hits.sorted { ($0.score, $0.annotation ?? "") < ($1.score, $1.annotation ?? "") }.prefix(limit))
+    }
+}
