@@ -73,12 +73,19 @@ extension Store {
 
     /// Every annotation held at `moment`, folded from its events held then, keyed by the id
     /// of the article it was shown on then (its copy's id when no copy of it was held).
-    func annotationViews(at moment: PastMoment, _ db: Database) throws -> [AnnotationView] {
+    func annotationViews(at moment: PastMoment, only ids: Set<String>? = nil, _ db: Database) throws -> [AnnotationView] {
         let held = moment.heldSQL("x")
+        var arguments = held.arguments
+        var only = ""
+        if let ids {
+            guard !ids.isEmpty else { return [] }
+            only = "AND x.annotation IN (SELECT value FROM json_each(?))"
+            arguments.append(JSONValue.array(ids.sorted().map(JSONValue.string)).canonicalString)
+        }
         let rows = try Row.fetchCursor(db, sql: """
             SELECT x.annotation, e.body FROM annotation_events x JOIN events e ON e.origin = x.origin AND e.seq = x.seq
-            WHERE \(held.sql) ORDER BY x.annotation
-            """, arguments: StatementArguments(held.arguments))
+            WHERE \(held.sql) \(only) ORDER BY x.annotation
+            """, arguments: StatementArguments(arguments))
         var views: [AnnotationView] = []
         var current: String? = nil
         var events: [Event] = []
@@ -96,6 +103,21 @@ extension Store {
         }
         try flush()
         return views
+    }
+
+    /// The annotations that have events this moment does not hold: the others read then as
+    /// they read now. Costs the events after the moment (or, for a version vector, the index).
+    static func annotationsChanged(after moment: PastMoment, _ db: Database) throws -> Set<String> {
+        switch moment {
+        case .position(let limit):
+            Set(try String.fetchAll(db, sql: """
+                SELECT DISTINCT x.annotation FROM events e JOIN annotation_events x ON x.origin = e.origin AND x.seq = e.seq
+                WHERE e.position > ?
+                """, arguments: [limit]))
+        case .covered:
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT x.annotation FROM annotation_events x WHERE NOT (\(moment.heldSQL("x").sql))",
+                                    arguments: StatementArguments(moment.heldSQL("x").arguments)))
+        }
     }
 
     /// The id the article `copy` was shown as at `moment`: the earliest copy of its story held then.
@@ -153,31 +175,59 @@ extension Store {
         }
     }
 
-    /// ``search(_:filter:limit:at:)`` at a past moment.
+    /// ``search(_:filter:limit:at:)`` at a past moment. Annotations without events after the
+    /// moment are read from the live projections; only those changed since are folded.
     func pastSearch(_ query: SearchQuery, filter: SearchFilter, limit: Int, at moment: PastMoment) throws -> [SearchHit] {
         var articleFilter = filter
         articleFilter.heldAt = moment
         articleFilter.tag = nil  // tags as they were then, below
         let ranked = try indexSearch(query, filter: articleFilter, limit: filter.tag == nil ? limit : 1_000_000, notes: false)
         return try writer.read { db in
-            let views = try annotationViews(at: moment, db)
+            let changed = try Self.annotationsChanged(after: moment, db)
+            let changedViews = try annotationViews(at: moment, only: changed, db)
             var articleHits: [SearchHit] = []
             if let tag = filter.tag.map(Tag.key) {
-                let articleTags = try articleTags(at: moment, db)
-                var tagged = Set(articleTags.filter { $0.value[tag] != nil }.keys)
-                for view in views where !view.deleted && view.tagEntries[tag] != nil { tagged.insert(view.article) }
+                let liveTagged = try db.cachedStatement(sql: """
+                    SELECT n.id FROM annotations n JOIN annotation_tags t ON t.annotation = n.id
+                    WHERE n.article = ? AND t.tag = ? AND NOT n.deleted
+                    """)
                 for hit in ranked where articleHits.count < limit {
                     let shown = try Self.pastHit(hit, at: moment, db)
-                    if tagged.contains(shown.id) { articleHits.append(shown) }
+                    let tagged = try articleTags(of: hit.id, at: moment, db)[tag] != nil
+                        || changedViews.contains { !$0.deleted && $0.article == shown.id && $0.tagEntries[tag] != nil }
+                        || String.fetchAll(liveTagged, arguments: [hit.id, tag]).contains { !changed.contains($0) }
+                    if tagged { articleHits.append(shown) }
                 }
             } else {
                 articleHits = try ranked.map { try Self.pastHit($0, at: moment, db) }
             }
-            let notes = try pastNoteHits(query, filter: filter, limit: limit, views: views, at: moment, db)
+            // Notes: the live index's matches among annotations unchanged since, and those changed.
+            let unchanged = try String.fetchAll(db, sql: """
+                SELECT n.id FROM notes_fts JOIN annotations n ON n.rowid = notes_fts.rowid WHERE notes_fts MATCH ? AND NOT n.deleted
+                """, arguments: [query.ftsExpression]).filter { !changed.contains($0) }
+            var candidates = changedViews
+            for var view in try Self.annotationViews(db, ids: unchanged) {
+                view.article = try Self.shownThen(view.article, at: moment, db)
+                candidates.append(view)
+            }
+            let notes = try pastNoteHits(query, filter: filter, limit: limit, views: candidates, at: moment, db)
             return (articleHits + notes).sorted {
                 ($0.score, $0.kind.rawValue, $0.annotation ?? $0.id) < ($1.score, $1.kind.rawValue, $1.annotation ?? $1.id)
             }.prefix(limit).map { $0 }
         }
+    }
+
+    /// The tags of the article shown now as `article`, as they were at `moment`.
+    func articleTags(of article: String, at moment: PastMoment, _ db: Database) throws -> [String: ObservedRemoveSet.Entry] {
+        let held = moment.heldSQL("t")
+        let events = try Data.fetchAll(db, sql: """
+            SELECT e.body FROM article_tag_events t JOIN events e ON e.origin = t.origin AND e.seq = t.seq
+            WHERE (t.article = ?1 OR t.article IN (\(Projector.copiesOfShownSQL))) AND \(held.sql)
+            """, arguments: StatementArguments([article] + held.arguments)).map { try Event(bytes: $0) }
+        func pairs(_ type: EventType) -> [(String, Event)] {
+            events.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
+        }
+        return ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
     }
 
     /// A live hit shown as its story was then: its earliest copy held then.
