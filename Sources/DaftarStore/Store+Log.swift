@@ -11,6 +11,7 @@ extension Store {
                 db, sql: "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
                 arguments: [after, limit ?? -1])
             var out: [LogEntry] = []
+            let words = LogWords(db)
             while let row = try rows.next() {
                 let body: Data = row[1]
                 let event = try Event(bytes: body)
@@ -19,7 +20,7 @@ extension Store {
                     position: row[0], origin: origin, seq: event.seq, type: event.type, time: event.time,
                     author: event.author, hash: event.hash, seal: event.isSeal,
                     replica: replicaName(origin),
-                    summary: try LogWords(db).describe(event)))
+                    summary: try words.describe(event)))
             }
             return out
         }
@@ -40,8 +41,12 @@ extension Store {
 
 /// What one event did, in the analyst's words: the file and title of an article, the quote
 /// and the start of the note of an annotation, old → new for an edit, the tag.
-struct LogWords {
+final class LogWords {
     let db: Database
+    /// Each annotation described so far: its events, parsed once, and the state folded from
+    /// those before the last event described — extended, not refolded, while the events
+    /// described follow one another.
+    private var folded: [String: (events: [Event], applied: Set<Dot>, state: AnnotationState)] = [:]
 
     init(_ db: Database) { self.db = db }
 
@@ -100,9 +105,23 @@ struct LogWords {
 
     /// The annotation as it stood for the writer of `event`: resolved from the events it had seen.
     func stateBefore(_ event: Event, annotation id: String) throws -> AnnotationView? {
-        let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
-            .map { ($0[0] as String, $0[1] as Int64) }
-        return AnnotationView.resolve(try Projector.events(dots, db).filter { $0.happened(before: event) })
+        var entry = try folded[id] ?? {
+            let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
+                .map { ($0[0] as String, $0[1] as Int64) }
+            return (try Projector.events(dots, db), [], AnnotationState())
+        }()
+        let before = entry.events.filter { $0.happened(before: event) }
+        let seen = Set(before.map(\.dot))
+        if !entry.applied.isSubset(of: seen) {  // another branch: fold again
+            (entry.applied, entry.state) = ([], AnnotationState())
+        }
+        let changes = before.filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false }
+        for e in before where !entry.applied.contains(e.dot) {
+            entry.state.apply(e) { clock in changes.filter { !clock.includes($0.dot) } }
+            entry.applied.insert(e.dot)
+        }
+        folded[id] = entry
+        return entry.state.view
     }
 
     func clip(_ text: String, _ limit: Int) -> String {

@@ -201,16 +201,7 @@ extension Store {
             } else {
                 articleHits = try ranked.map { try Self.pastHit($0, at: moment, db) }
             }
-            // Notes: the live index's matches among annotations unchanged since, and those changed.
-            let unchanged = try String.fetchAll(db, sql: """
-                SELECT n.id FROM notes_fts JOIN annotations n ON n.rowid = notes_fts.rowid WHERE notes_fts MATCH ? AND NOT n.deleted
-                """, arguments: [query.ftsExpression]).filter { !changed.contains($0) }
-            var candidates = changedViews
-            for var view in try Self.annotationViews(db, ids: unchanged) {
-                view.article = try Self.shownThen(view.article, at: moment, db)
-                candidates.append(view)
-            }
-            let notes = try pastNoteHits(query, filter: filter, limit: limit, views: candidates, at: moment, db)
+            let notes = try pastNoteHits(query, filter: filter, limit: limit, changed: changed, changedViews: changedViews, at: moment, db)
             return (articleHits + notes).sorted {
                 ($0.score, $0.kind.rawValue, $0.annotation ?? $0.id) < ($1.score, $1.kind.rawValue, $1.annotation ?? $1.id)
             }.prefix(limit).map { $0 }
@@ -241,41 +232,73 @@ extension Store {
         return shown
     }
 
-    /// Notes as they read at `moment` that match `query`, ranked among themselves (bm25 over
-    /// the notes of then, as a store holding those events would rank them), on articles held
-    /// then that pass `filter`.
+    /// Notes as they read at `moment` that match `query`, on articles held then that pass
+    /// `filter`: those of annotations unchanged since, from the live index (best first, read
+    /// until `limit` pass); those changed since, folded, ranked among themselves in memory.
     func pastNoteHits(
-        _ query: SearchQuery, filter: SearchFilter, limit: Int, views: [AnnotationView], at moment: PastMoment, _ db: Database
+        _ query: SearchQuery, filter: SearchFilter, limit: Int, changed: Set<String>, changedViews: [AnnotationView],
+        at moment: PastMoment, _ db: Database
     ) throws -> [SearchHit] {
+        guard limit > 0 else { return [] }
         let open = String(MarkedSnippet.open), close = String(MarkedSnippet.close)
-        let notes = try DatabaseQueue(configuration: Self.configuration(readOnly: false))
-        let shown = views.filter { !$0.deleted }
-        let matches = try notes.write { m in
-            try m.execute(sql: "CREATE VIRTUAL TABLE notes_fts USING fts5(note, tokenize='daftar')")
-            let insert = try m.makeStatement(sql: "INSERT INTO notes_fts(rowid, note) VALUES (?, ?)")
-            for (i, view) in shown.enumerated() { try insert.execute(arguments: [i, view.note.displayed?.value ?? ""]) }
-            return try Row.fetchAll(m, sql: """
-                SELECT rowid, bm25(notes_fts), snippet(notes_fts, 0, ?, ?, '…', 24) FROM notes_fts WHERE notes_fts MATCH ?
-                """, arguments: [open, close, query.ftsExpression])
-        }
         var articleFilter = filter
         articleFilter.heldAt = moment
         articleFilter.tag = nil
         let (conditions, arguments) = articleFilter.conditions(notes: false)
         let passes = try db.makeStatement(sql: "SELECT 1 FROM articles a WHERE \((["a.id = ?"] + conditions).joined(separator: " AND "))")
-        let article = try db.cachedStatement(sql: "SELECT story FROM article_sources WHERE article = ? LIMIT 1")
-        var hits: [SearchHit] = []
-        for row in matches {
-            let view = shown[row[0] as Int]
-            if let tag = filter.tag, view.tagEntries[Tag.key(tag)] == nil { continue }
-            guard let story = try String.fetchOne(article, arguments: [view.article]),
-                let live = try String.fetchOne(db, sql: "SELECT id FROM articles WHERE story = ?", arguments: [story]),
+        let storyOf = try db.cachedStatement(sql: "SELECT story FROM article_sources WHERE article = ? LIMIT 1")
+        let liveOf = try db.cachedStatement(sql: "SELECT id FROM articles WHERE story = ?")
+        /// The hit for a note on `copy`, if that article was held then and passes the filter.
+        func hit(annotation: String, copy: String, score: Double, snippet: String) throws -> SearchHit? {
+            guard let story = try String.fetchOne(storyOf, arguments: [copy]),
+                let live = try String.fetchOne(liveOf, arguments: [story]),
                 try Bool.fetchOne(passes, arguments: StatementArguments([live] + arguments)) != nil,
-                let copy = try Self.shownCopy(story: story, at: moment, db)
-            else { continue }
-            let summary = try Self.summary(shownCopy: copy, db)
-            hits.append(SearchHit(kind: .note, annotation: view.id, id: summary.id, title: summary.title, file: summary.file,
-                                  published: summary.published, snippet: MarkedSnippet(marked: row[2]), bodyMatches: [], score: row[1]))
+                let shown = try Self.shownCopy(story: story, at: moment, db)
+            else { return nil }
+            let summary = try Self.summary(shownCopy: shown, db)
+            return SearchHit(kind: .note, annotation: annotation, id: summary.id, title: summary.title, file: summary.file,
+                             published: summary.published, snippet: MarkedSnippet(marked: snippet), bodyMatches: [], score: score)
+        }
+        var hits: [SearchHit] = []
+
+        let tagged = try db.cachedStatement(sql: "SELECT 1 FROM annotation_tags WHERE annotation = ? AND tag = ?")
+        let unchanged = try Row.fetchCursor(db, sql: """
+            SELECT n.id, n.article, bm25(notes_fts), snippet(notes_fts, 0, ?, ?, '…', 24)
+            FROM notes_fts JOIN annotations n ON n.rowid = notes_fts.rowid
+            WHERE notes_fts MATCH ? AND NOT n.deleted ORDER BY bm25(notes_fts), n.id
+            """, arguments: [open, close, query.ftsExpression])
+        var found = 0
+        while found < limit, let row = try unchanged.next() {
+            let id: String = row[0]
+            guard !changed.contains(id) else { continue }
+            if let tag = filter.tag, try Bool.fetchOne(tagged, arguments: [id, Tag.key(tag)]) == nil { continue }
+            if let hit = try hit(annotation: id, copy: row[1], score: row[2], snippet: row[3]) {
+                hits.append(hit)
+                found += 1
+            }
+        }
+
+        let shown = changedViews.filter { !$0.deleted }.sorted { $0.id < $1.id }
+        if !shown.isEmpty {
+            let notes = try DatabaseQueue(configuration: Self.configuration(readOnly: false))
+            let matches = try notes.write { m in
+                try m.execute(sql: "CREATE VIRTUAL TABLE notes_fts USING fts5(note, tokenize='daftar')")
+                let insert = try m.makeStatement(sql: "INSERT INTO notes_fts(rowid, note) VALUES (?, ?)")
+                for (i, view) in shown.enumerated() { try insert.execute(arguments: [i, view.note.displayed?.value ?? ""]) }
+                return try Row.fetchAll(m, sql: """
+                    SELECT rowid, bm25(notes_fts), snippet(notes_fts, 0, ?, ?, '…', 24) FROM notes_fts WHERE notes_fts MATCH ?
+                    ORDER BY bm25(notes_fts), rowid
+                    """, arguments: [open, close, query.ftsExpression])
+            }
+            found = 0
+            for row in matches where found < limit {
+                let view = shown[row[0] as Int]
+                if let tag = filter.tag, view.tagEntries[Tag.key(tag)] == nil { continue }
+                if let hit = try hit(annotation: view.id, copy: view.article, score: row[1], snippet: row[2]) {
+                    hits.append(hit)
+                    found += 1
+                }
+            }
         }
         return Array(hits.sorted { ($0.score, $0.annotation ?? "") < ($1.score, $1.annotation ?? "") }.prefix(limit))
     }

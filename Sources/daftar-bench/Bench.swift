@@ -17,7 +17,11 @@ struct Bench: AsyncParsableCommand {
             writes, with Daftar's tokenizer), small (small events vs the same rows and plain rows), \
             replay (rebuild vs re-deriving the same tables from the same rows), search (latency of \
             a fixed query mix, with and without the Persian spacing variants), sync (initial and \
-            no-change sync over loopback HTTP, against Daftar's own ingest rate).
+            no-change sync over loopback HTTP, against Daftar's own ingest rate), history (one \
+            annotation edited 200/800/2,000 times: edit, rebuild and receive cost; then, on the \
+            archive plus 20,000 annotations: show --as-of, history of 1,000 revisions, changes \
+            since a sync, list and search --as-of, each beside its live counterpart; it writes \
+            into the ingested store, so it runs last).
             """)
 
     @Option(help: "Comma-separated corpus sizes (articles).")
@@ -29,8 +33,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Corpus seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync.")
-    var phases: String = "ingest,small,replay,search,sync"
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history.")
+    var phases: String = "ingest,small,replay,search,sync,history"
 
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var dir: String?
@@ -52,11 +56,12 @@ struct Bench: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dir) }
             // ingest must run first: the other phases use its store.
-            var steps = ["ingest", "ingest-baseline"].filter { _ in ["ingest", "replay", "search", "sync"].contains(where: phases.contains) }
+            var steps = ["ingest", "ingest-baseline"].filter { _ in ["ingest", "replay", "search", "sync", "history"].contains(where: phases.contains) }
             if phases.contains("small") { steps += ["small", "small-baseline"] }
             if phases.contains("replay") { steps += ["replay", "replay-baseline"] }
             if phases.contains("search") { steps += ["search"] }
             if phases.contains("sync") { steps += ["sync"] }
+            if phases.contains("history") { steps += ["history"] }
             for step in steps {
                 FileHandle.standardError.write(Data("daftar-bench: \(size) articles: \(step)…\n".utf8))
                 let lines = try runChild(step, dir: dir, size: size)

@@ -51,6 +51,7 @@ struct Phase {
         case "replay": return try replay()
         case "replay-baseline": return try replayBaseline()
         case "search": return try search()
+        case "history": return try history()
         default: throw DaftarError(.badInput, "unknown phase \(phase)")
         }
     }

@@ -201,6 +201,8 @@ extension Daftar.Bundle {
             // Applying may create the store: a bundle can start a new replica, like clone.
             let store = try bundle.daftar.openStore(forWriting: true)
             let before = try SyncSummary.Counts(store)
+            // The moment before it: `--as-of sync:bundle:NAME`, `changes --since sync:bundle:NAME`.
+            try store.recordSyncStart(peer: "bundle:" + URL(fileURLWithPath: file).lastPathComponent)
             let applied = try await contents.apply(to: store) { stored in Terminal.progress("bundle: \(stored) events stored") }
             Terminal.clearProgress()
             if let creator = contents.header.creator { try store.recordKnownHeads(contents.header.brings, of: creator) }

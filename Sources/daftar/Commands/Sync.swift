@@ -254,6 +254,7 @@ struct Clone: AsyncParsableCommand {
         _ = try await stall.reworded { try await HTTPTransport(baseURL: peerAddress, token: token, stallSeconds: stall.timeout).heads() }
         let store = try daftar.openStore(forWriting: true)
         try store.addPeer(Peer(name: "origin", url: peerAddress, tokenFile: tokenFile.map { URL(fileURLWithPath: $0).path }))
+        try store.recordSyncStart(peer: "origin")
         let report = try await stall.reworded { try await SyncCommand.sync(store: store, url: peerAddress, token: token, stallSeconds: stall.timeout) }
         print("cloned \(report.pulledEvents) events from \(peerAddress) into \(path) (replica \(store.identity!.origin); peer `origin`)")
     }
