@@ -9,6 +9,8 @@ CREATE INDEX article_sources_by_file ON article_sources(file);
 
 CREATE INDEX article_sources_by_story ON article_sources(story, file);
 
+CREATE INDEX article_sources_by_time ON article_sources(time, origin, seq);
+
 CREATE INDEX article_tags_by_tag ON article_tags(tag);
 
 CREATE INDEX articles_by_first ON articles(first_time, id);

@@ -285,5 +285,8 @@ public enum Schema {
             annotation TEXT PRIMARY KEY NOT NULL,
             state BLOB NOT NULL
         ) WITHOUT ROWID;
+
+        -- `list --as-of` walks the copies newest first.
+        CREATE INDEX article_sources_by_time ON article_sources(time, origin, seq);
         """
 }

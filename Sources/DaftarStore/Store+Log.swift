@@ -43,10 +43,18 @@ extension Store {
 /// and the start of the note of an annotation, old → new for an edit, the tag.
 final class LogWords {
     let db: Database
-    /// Each annotation described so far: its events, parsed once, and the state folded from
-    /// those before the last event described — extended, not refolded, while the events
-    /// described follow one another.
-    private var folded: [String: (events: [Event], applied: Set<Dot>, state: AnnotationState)] = [:]
+    /// Each annotation described so far: its events, parsed once, ordered so that an event
+    /// comes after those it saw (by the sum of its clock), and the state folded from those
+    /// before the last event described — extended, not refolded, while the events described
+    /// follow one another.
+    private var folded: [String: Folded] = [:]
+
+    private struct Folded {
+        var events: [(event: Event, weight: Int64)]
+        /// The highest seq folded, per origin (an origin's events are a chain).
+        var applied: [ReplicaID: Int64] = [:]
+        var state = AnnotationState()
+    }
 
     init(_ db: Database) { self.db = db }
 
@@ -108,17 +116,23 @@ final class LogWords {
         var entry = try folded[id] ?? {
             let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
                 .map { ($0[0] as String, $0[1] as Int64) }
-            return (try Projector.events(dots, db), [], AnnotationState())
+            let events = try Projector.events(dots, db).map { ($0, $0.clock.entries.values.reduce(0, +)) }.sorted { $0.1 < $1.1 }
+            return Folded(events: events)
         }()
-        let before = entry.events.filter { $0.happened(before: event) }
-        let seen = Set(before.map(\.dot))
-        if !entry.applied.isSubset(of: seen) {  // another branch: fold again
-            (entry.applied, entry.state) = ([], AnnotationState())
+        // Folded so far: every event of each origin up to a seq. Still the start of what this
+        // event saw when its clock covers those seqs; else (another branch) fold again.
+        if !entry.applied.allSatisfy({ origin, seq in event.clock[origin] >= seq && !(origin == event.origin && seq >= event.seq) }) {
+            (entry.applied, entry.state) = ([:], AnnotationState())
         }
-        let changes = before.filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false }
-        for e in before where !entry.applied.contains(e.dot) {
-            entry.state.apply(e) { clock in changes.filter { !clock.includes($0.dot) } }
-            entry.applied.insert(e.dot)
+        let weight = event.clock.entries.values.reduce(0, +)
+        let events = entry.events.prefix { $0.weight < weight }  // what it saw is among these
+        for (e, _) in events where e.seq > entry.applied[e.origin] ?? 0 && e.happened(before: event) {
+            entry.state.apply(e) { clock in
+                events.map(\.event).filter {
+                    ($0.eventType.map(EventType.annotationChanges.contains) ?? false) && $0.happened(before: event) && !clock.includes($0.dot)
+                }
+            }
+            entry.applied[e.origin] = max(entry.applied[e.origin] ?? 0, e.seq)
         }
         folded[id] = entry
         return entry.state.view

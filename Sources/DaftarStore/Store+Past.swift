@@ -99,13 +99,10 @@ extension Store {
         return .covered(seqs)
     }
 
-    /// The stored events of `moment`, in log order; only those `scope` names when given
-    /// (SQL over `events e` returning positions), so that a view of one thing reads only its events.
-    func pastEvents(_ moment: PastMoment, scope: (sql: String, arguments: StatementArguments)? = nil) throws -> [Event] {
+    /// The stored events of `moment`, in log order.
+    func pastEvents(_ moment: PastMoment) throws -> [Event] {
         try writer.read { db in
-            let scoped = scope.map { "AND e.position IN (\($0.sql))" } ?? ""
-            let rows = try Row.fetchAll(db, sql: "SELECT e.position, e.origin, e.seq, e.body FROM events e WHERE 1 \(scoped) ORDER BY e.position",
-                                        arguments: scope?.arguments ?? [])
+            let rows = try Row.fetchAll(db, sql: "SELECT position, origin, seq, body FROM events ORDER BY position")
             return try rows.compactMap { row -> Event? in
                 guard moment.holds(position: row[0], origin: row[1], seq: row[2]) else { return nil }
                 return try Event(bytes: row[3] as Data)
@@ -114,8 +111,7 @@ extension Store {
     }
 
     /// A scratch store in memory holding `events` and every projection derived from them by
-    /// the same rules as this store's: a past view. It is not a log — a view of one article
-    /// holds only that article's events, so it has no chain to extend — and is never written.
+    /// the same rules as this store's: a past view of the whole archive. It is never written.
     static func scratch(_ events: [Event], now: @escaping @Sendable () -> Int64) throws -> Store {
         let store = try Store.inMemory(now: now)
         try store.writer.write { db in
@@ -129,21 +125,5 @@ extension Store {
     /// then. The live projections are not touched.
     public func past(_ moment: PastMoment) throws -> Store {
         try Self.scratch(pastEvents(moment), now: now)
-    }
-
-    /// One article (as shown now, with every copy, its tags and its annotations) as it was at
-    /// `moment`: derived from that article's events only.
-    public func past(_ moment: PastMoment, article: String) throws -> Store {
-        // Any copy's id names the story; the article may have been shown as another copy then.
-        let story = "(SELECT story FROM article_sources WHERE article = ?1 LIMIT 1)"
-        let scope = """
-            SELECT e2.position FROM events e2 JOIN article_sources s ON s.origin = e2.origin AND s.seq = e2.seq
-                WHERE s.story = \(story)
-            UNION SELECT e2.position FROM events e2 JOIN article_tag_events t ON t.origin = e2.origin AND t.seq = e2.seq
-                WHERE t.article = ?1 OR t.article IN (SELECT article FROM article_sources WHERE story = \(story))
-            UNION SELECT e2.position FROM events e2 JOIN annotation_events x ON x.origin = e2.origin AND x.seq = e2.seq
-                WHERE x.annotation IN (SELECT id FROM annotations WHERE article = ?1 OR article IN (SELECT id FROM articles WHERE story = \(story)))
-            """
-        return try Self.scratch(pastEvents(moment, scope: (scope, [article])), now: now)
     }
 }

@@ -20,30 +20,45 @@ extension PastMoment {
     }
 }
 
+/// One article as it was at a past moment.
+public struct PastArticle: Sendable, Hashable {
+    public var detail: ArticleDetail
+    /// Folded tag → spelling.
+    public var tags: [String: String]
+    /// Its annotations then, deleted ones too, in reading order.
+    public var annotations: [AnnotationView]
+    /// The text of the copy it was shown as, verbatim.
+    public var original: String?
+}
+
 extension Store {
     /// Articles held at `moment`, most recently added first: each story shown as its earliest
     /// copy held then (as a store holding exactly those events would show it).
     public func articles(limit: Int? = nil, at moment: PastMoment) throws -> [ArticleSummary] {
-        try writer.read { db in
-            let held = moment.heldSQL("s")
-            let rows = try Row.fetchAll(db, sql: """
+        if limit == 0 { return [] }
+        return try writer.read { db in
+            // Copies newest first, each only if it is its story's earliest held then.
+            let held = moment.heldSQL("s"), heldOther = moment.heldSQL("s2")
+            let rows = try Row.fetchCursor(db, sql: """
                 SELECT s.story, s.article, s.file, s.time, s.origin, s.seq, a.id, a.title, a.published
-                FROM article_sources s JOIN articles a ON a.story = s.story WHERE \(held.sql)
-                """, arguments: StatementArguments(held.arguments))
-            var earliest: [String: Row] = [:]
-            for row in rows {
-                let key: (Int64, String, Int64) = (row[3], row[4], row[5])
-                if let current = earliest[row[0]], (current[3] as Int64, current[4] as String, current[5] as Int64) <= key { continue }
-                earliest[row[0]] = row
+                FROM article_sources s JOIN articles a ON a.story = s.story
+                WHERE \(held.sql) AND NOT EXISTS (
+                    SELECT 1 FROM article_sources s2 WHERE s2.story = s.story AND (s2.time, s2.origin, s2.seq) < (s.time, s.origin, s.seq)
+                        AND \(heldOther.sql))
+                ORDER BY s.time DESC, s.origin DESC, s.seq DESC
+                """, arguments: StatementArguments(held.arguments + heldOther.arguments))
+            var shown: [Row] = []
+            while let row = try rows.next() {
+                // Past the limit, only rows tied with the last kept (ties are ordered by id).
+                if let limit, shown.count >= limit, row[3] as Int64 != shown[limit - 1][3] as Int64 { break }
+                shown.append(row.copy())
             }
             // As the live list: most recently added first, ties by id.
-            let ordered = earliest.values.sorted { a, b in
+            let ordered = shown.sorted { a, b in
                 let (ta, tb): (Int64, Int64) = (a[3], b[3])
                 return ta != tb ? ta > tb : (a[1] as String) < (b[1] as String)
             }
-            return try ordered.prefix(limit ?? ordered.count).map { row in
-                try Self.summary(shownCopy: row, db)
-            }
+            return try ordered.prefix(limit ?? ordered.count).map { row in try Self.summary(shownCopy: row, db) }
         }
     }
 
@@ -59,6 +74,53 @@ extension Store {
             published = ArticleText(parsing: text).published
         }
         return ArticleSummary(id: copy, title: row[7], published: published, file: row[2], added: row[3])
+    }
+
+    /// One article as it was at `moment` — shown as its earliest copy held then, with the
+    /// sources, tags and annotations it had then (deleted ones too) — read from its own
+    /// events only. `id` is any copy's id.
+    public func article(_ id: String, at moment: PastMoment) throws -> PastArticle {
+        try writer.read { db in
+            guard let story = try String.fetchOne(db, sql: "SELECT story FROM article_sources WHERE article = ? LIMIT 1", arguments: [id]),
+                let live = try String.fetchOne(db, sql: "SELECT id FROM articles WHERE story = ?", arguments: [story])
+            else { throw DaftarError(.notFound, "no article \(id)") }
+            guard let shown = try Self.shownCopy(story: story, at: moment, db) else {
+                throw DaftarError(.notFound, "article \(id.prefix(12)) was not in this archive then (\(moment))")
+            }
+            let summary = try Self.summary(shownCopy: shown, db)
+            let body = try String.fetchOne(db, sql: "SELECT body FROM articles WHERE id = ?", arguments: [live]) ?? ""
+            let held = moment.heldSQL("s")
+            let sources = try Row.fetchAll(db, sql: """
+                SELECT s.article, s.file, s.origin, s.seq, s.time, s.author FROM article_sources s
+                WHERE s.story = ? AND \(held.sql) ORDER BY s.time, s.origin, s.seq
+                """, arguments: StatementArguments([story] + held.arguments))
+                .map { ArticleSource(article: $0[0], file: $0[1], origin: $0[2], seq: $0[3], time: $0[4], author: $0[5]) }
+            let original = try String.fetchOne(db, sql: "SELECT json_extract(body, '$.data.text') FROM events WHERE origin = ? AND seq = ?",
+                                               arguments: [shown[4] as String, shown[5] as Int64])
+            let ids = try Set(String.fetchAll(db, sql: "SELECT id FROM annotations WHERE article = ?", arguments: [live]))
+            let anchoring = Anchoring(body: body)
+            let annotations = try annotationViews(at: moment, only: ids, db).map { view -> AnnotationView in
+                var placed = view
+                placed.article = summary.id
+                let scalars = body.unicodeScalars
+                let a = view.anchor
+                let fits = a.start >= 0 && a.end <= scalars.count && a.start <= a.end
+                    && String(String.UnicodeScalarView(scalars.dropFirst(a.start).prefix(a.end - a.start))) == a.exact
+                if !fits { placed.anchor = anchoring.relocate(a) ?? a }
+                return placed
+            }.sorted { ($0.anchor.start, $0.id) < ($1.anchor.start, $1.id) }
+            return PastArticle(
+                detail: ArticleDetail(summary: summary, body: body, sources: sources),
+                tags: try articleTags(of: live, at: moment, db).mapValues(\.display),
+                annotations: annotations, original: original)
+        }
+    }
+
+    /// Every annotation as it was at `moment` (of any article), in reading order per article.
+    public func annotations(at moment: PastMoment) throws -> [AnnotationView] {
+        try writer.read { db in
+            try annotationViews(at: moment, db).sorted { ($0.article, $0.anchor.start, $0.id) < ($1.article, $1.anchor.start, $1.id) }
+        }
     }
 
     /// The copy a story was shown as at `moment` (nil when no copy was held then).

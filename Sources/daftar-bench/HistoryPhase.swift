@@ -107,12 +107,13 @@ extension Phase {
         })
         let moment = PastMoment.position(middle)
 
-        let showLive = try Self.medianMS { _ = try store.article(article); _ = try store.annotations(article: article) }
-        let showPast = try Self.medianMS {
-            let past = try store.past(moment, article: article)
-            _ = try past.article(article)
-            _ = try past.annotations(article: article)
-        }
+        // An article as most are (its share of the annotations), and the one holding the
+        // annotation revised 1,000 times.
+        let ordinary = heads[1].0
+        let showLive = try Self.medianMS { _ = try store.article(ordinary); _ = try store.annotations(article: ordinary) }
+        let showPast = try Self.medianMS { _ = try store.article(ordinary, at: moment) }
+        let showRevisedLive = try Self.medianMS { _ = try store.article(article); _ = try store.annotations(article: article) }
+        let showRevisedPast = try Self.medianMS { _ = try store.article(article, at: moment) }
         let historyTime = try Self.medianMS { _ = try store.history(of: .annotation(revised)) }
         let logTime = try Self.medianMS { _ = try store.log(after: middle - Int64(Self.revisions) / 2, limit: Self.revisions + 1) }
         let changesTime = try Self.medianMS { _ = try store.changes(since: store.moment(beforeSync: "bench")) }
@@ -126,6 +127,9 @@ extension Phase {
             Figure("history", size, "show_live_ms", showLive, "ms"),
             Figure("history", size, "show_as_of_ms", showPast, "ms"),
             Figure("history", size, "show_as_of_ratio", showPast / showLive, "×"),
+            Figure("history", size, "show_revised_live_ms", showRevisedLive, "ms"),
+            Figure("history", size, "show_revised_as_of_ms", showRevisedPast, "ms"),
+            Figure("history", size, "show_revised_as_of_ratio", showRevisedPast / showRevisedLive, "×"),
             Figure("history", size, "history_1000_revisions_ms", historyTime, "ms"),
             Figure("history", size, "log_1000_events_ms", logTime, "ms"),
             Figure("history", size, "history_ratio_to_log", historyTime / logTime, "×"),

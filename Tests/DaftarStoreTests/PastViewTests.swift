@@ -68,6 +68,7 @@ struct PastViewTests {
             #expect(try past.articles().map(\.id) == reference.articles().map(\.id), "seed \(seed): \(label)")
             // Views read from the live index, filtered by what was held then.
             #expect(try store.articles(at: moment) == reference.articles(), "seed \(seed): \(label): list")
+            #expect(try store.articles(limit: 2, at: moment) == reference.articles(limit: 2), "seed \(seed): \(label): list --limit 2")
             #expect(try store.tagCounts(at: moment).map { "\($0)" } == reference.tagCounts().map { "\($0)" }, "seed \(seed): \(label): tags")
             #expect(try store.conflicts(at: moment).map(\.id) == reference.conflicts().map(\.id), "seed \(seed): \(label): conflicts")
             for (words, tag) in [("شد", nil), ("پوتین", nil), ("n*", nil), ("e*", nil), ("شد", "t1"), ("n*", "t2")] as [(String, String?)] {
@@ -77,10 +78,13 @@ struct PastViewTests {
                         == found(reference.search(query, filter: SearchFilter(tag: tag), limit: 100)), "seed \(seed): \(label): search \(words) #\(tag ?? "")")
             }
             for article in try past.articles() {
-                let one = try store.past(moment, article: article.id)
-                #expect(try one.article(article.id) == past.article(article.id), "seed \(seed): \(label), article \(article.id.prefix(8))")
-                #expect(try one.annotations(article: article.id, includeDeleted: true) == past.annotations(article: article.id, includeDeleted: true),
+                // One article then, read from its own events in the live store.
+                let one = try store.article(article.id, at: moment)
+                #expect(one.detail == (try past.article(article.id)), "seed \(seed): \(label), article \(article.id.prefix(8))")
+                #expect(one.annotations == (try past.annotations(article: article.id, includeDeleted: true)),
                         "seed \(seed): \(label), annotations of \(article.id.prefix(8))")
+                #expect(one.tags == (try past.tags(of: .article(article.id))), "seed \(seed): \(label), tags of \(article.id.prefix(8))")
+                #expect(one.original == (try past.originalText(article.id)), "seed \(seed): \(label), text of \(article.id.prefix(8))")
             }
         }
         for position in 0...events.count {
@@ -115,9 +119,9 @@ struct PastViewTests {
         #expect(changes.articles[0].conflictsAppeared == [view.id])
         #expect(changes.articles[1].events[0].summary.contains("archived b.txt"))
         // Before that sync, the note was A's own.
-        let before = try a.past(a.moment(beforeSync: "b"), article: article)
-        #expect(try before.annotation(view.id).note.displayed?.value == "از a")
-        #expect(try !before.annotation(view.id).inConflict)
+        let before = try #require(try a.article(article, at: a.moment(beforeSync: "b")).annotations.first { $0.id == view.id })
+        #expect(before.note.displayed?.value == "از a")
+        #expect(!before.inConflict)
         #expect(try a.annotation(view.id).inConflict)
         #expect(throws: DaftarError.self) { try a.moment(beforeSync: "b", back: 2) }
     }

@@ -165,10 +165,15 @@ struct Annotations: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let liveArticle = try self.article.map(live.resolveArticle)
-        let store = try daftar.shownStore(live, asOf: past.asOf, article: liveArticle)
-        let article = try liveArticle.map { try daftar.shownArticle($0, in: store, asOf: past.asOf) }
-        let views = try store.annotations(article: article, tag: tag, includeDeleted: deleted)
+        let article = try self.article.map(live.resolveArticle)
+        let views: [AnnotationView]
+        if let moment = try daftar.pastMoment(live, asOf: past.asOf) {
+            // As they were then, from their own events (of one article: that article's only).
+            views = try (article.map { try live.article($0, at: moment).annotations } ?? live.annotations(at: moment))
+                .filter { view in (deleted || !view.deleted) && (tag.map { view.tagEntries[Tag.key($0)] != nil } ?? true) }
+        } else {
+            views = try live.annotations(article: article, tag: tag, includeDeleted: deleted)
+        }
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
             let flags = [view.deleted ? "deleted" : nil, view.inConflict ? "CONFLICT" : nil].compactMap { $0 }

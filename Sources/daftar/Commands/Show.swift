@@ -22,15 +22,15 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let liveID = try live.resolveArticle(self.id)
-        let store = try daftar.shownStore(live, asOf: past.asOf, article: liveID)
-        let id = try daftar.shownArticle(liveID, in: store, asOf: past.asOf)
+        let id = try live.resolveArticle(self.id)
+        // As it was then, from its own events; or as it is.
+        let shown = try daftar.pastMoment(live, asOf: past.asOf).map { try live.article(id, at: $0) }
         if original {
-            print(try store.originalText(id) ?? "", terminator: "")
+            print(try shown.map(\.original) ?? live.originalText(id) ?? "", terminator: "")
             return
         }
-        let article = try store.article(id)
-        let annotations = try store.annotations(article: id)
+        let article = try shown?.detail ?? live.article(id)
+        let annotations = try shown.map { $0.annotations.filter { !$0.deleted } } ?? live.annotations(article: id)
         if json { return try Terminal.printJSON(Output(article: article, annotations: annotations.map(AnnotationOutput.init))) }
         print(article.summary.title)
         print(Terminal.dim("id:        \(article.summary.id)"))
@@ -39,7 +39,7 @@ struct Show: ParsableCommand {
             let copy = source.article == article.summary.id ? "" : " (a copy: \(source.article.prefix(12)))"
             print(Terminal.dim("source:    \(Terminal.safe(source.file)) — \(source.author), \(Terminal.time(source.time)), event \(source.origin.prefix(8)):\(source.seq)\(copy)"))
         }
-        let tags = try store.tags(of: .article(id)).sorted { $0.key < $1.key }.map { "#\($0.value)" }
+        let tags = try (shown?.tags ?? live.tags(of: .article(id))).sorted { $0.key < $1.key }.map { "#\($0.value)" }
         if !tags.isEmpty { print(Terminal.dim("tags:      \(tags.joined(separator: " "))")) }
         print()
         print(Self.marked(article.body, annotations))

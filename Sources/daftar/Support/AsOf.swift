@@ -81,23 +81,11 @@ struct PastOption: ParsableArguments {
 }
 
 extension Daftar {
-    /// The store a reading command shows: the live one, or — with `--as-of` — a scratch store
-    /// derived from the events held then (of one article only, when `article` is given),
-    /// announced on stderr as a past view.
-    func shownStore(_ live: Store, asOf: When?, article: String? = nil) throws -> Store {
+    /// The store a whole-archive view (`digest`, `export`) reads: the live one, or — with
+    /// `--as-of` — a scratch store derived from the events held then, announced on stderr.
+    func shownStore(_ live: Store, asOf: When?) throws -> Store {
         guard let moment = try pastMoment(live, asOf: asOf) else { return live }
-        return try article.map { try live.past(moment, article: $0) } ?? live.past(moment)
-    }
-
-    /// The id the live article `id` is shown as in `store` (a past view of it shows the
-    /// earliest copy held then); an error when no copy of it was held then.
-    func shownArticle(_ id: String, in store: Store, asOf: When?) throws -> String {
-        guard let asOf else { return id }
-        do {
-            return try store.resolveArticle(id)
-        } catch let error as DaftarError where error.code == .notFound {
-            throw DaftarError(.notFound, "article \(id.prefix(12)) was not in this archive as of \(asOf); drop --as-of or name a later moment", cause: error)
-        }
+        return try live.past(moment)
     }
 
     /// The moment `--as-of` names, announced on stderr as a past view; nil without it. For
