@@ -47,19 +47,27 @@ extension Store {
             let replicaName = try replicaNamer(db)
             let words = LogWords(db)
             var entries: [HistoryEntry] = []
+            // Entry numbers of each origin's events so far, in seq order (a chain): an earlier
+            // entry is concurrent with this event iff its seq is past what this event saw of it.
+            var byOrigin: [ReplicaID: [(seq: Int64, number: Int)]] = [:]
+            var conflictPairs: [(Int, Int)] = []
             for (i, event) in events.enumerated() {
-                let earlier = events[..<i].enumerated()
-                let concurrent = earlier.filter { event.isConcurrent(with: $0.element) }.map { $0.offset + 1 }
+                var concurrent: [Int] = []
+                for (origin, chain) in byOrigin where origin != event.origin {
+                    let seen = event.clock[origin]
+                    concurrent += chain.reversed().prefix { $0.seq > seen }.map(\.number)
+                }
+                concurrent.sort()
                 let conflicts = concurrent.filter { Self.clash(event, events[$0 - 1]) }
                 var resolves: [[Int]] = []
-                for entry in entries {
-                    for other in entry.conflictsWith where other < entry.number {
-                        let (a, b) = (events[other - 1], events[entry.number - 1])
-                        if a.happened(before: event), b.happened(before: event), Self.settles(event, a, b) {
-                            resolves.append([other, entry.number])
-                        }
+                for (other, number) in conflictPairs {
+                    let (a, b) = (events[other - 1], events[number - 1])
+                    if a.happened(before: event), b.happened(before: event), Self.settles(event, a, b) {
+                        resolves.append([other, number])
                     }
                 }
+                conflictPairs += conflicts.map { ($0, i + 1) }
+                byOrigin[event.origin, default: []].append((event.seq, i + 1))
                 let origin = event.origin.rawValue
                 entries.append(HistoryEntry(
                     number: i + 1, origin: origin, seq: event.seq, hash: event.hash, type: event.type, time: event.time,
@@ -75,13 +83,40 @@ extension Store {
     }
 
     /// Events in an order that respects happened-before; among those ready, the earliest by
-    /// `(time, origin, seq)` first — the same order on every store.
+    /// `(time, origin, seq)` first — the same order on every store. Each origin's events are a
+    /// chain, so the candidates are each origin's next event; one is ready when every event
+    /// its clock covers has been placed.
     static func causalOrder(_ events: [Event]) -> [Event] {
-        var pending = events.sorted { ($0.time, $0.origin, $0.seq) < ($1.time, $1.origin, $1.seq) }
+        let chains = Dictionary(grouping: events, by: \.origin).mapValues { $0.sorted { $0.seq < $1.seq } }
+        var placed: [ReplicaID: Int] = chains.mapValues { _ in 0 }
+        /// How many of `origin`'s events (here) have a seq of at most `seq`.
+        func count(_ origin: ReplicaID, upTo seq: Int64) -> Int {
+            guard let chain = chains[origin] else { return 0 }
+            var (low, high) = (0, chain.count)
+            while low < high {
+                let mid = (low + high) / 2
+                if chain[mid].seq <= seq { low = mid + 1 } else { high = mid }
+            }
+            return low
+        }
         var out: [Event] = []
-        while !pending.isEmpty {
-            let next = pending.firstIndex { e in !pending.contains { $0.happened(before: e) } } ?? 0
-            out.append(pending.remove(at: next))
+        out.reserveCapacity(events.count)
+        while out.count < events.count {
+            var next: Event?
+            for (origin, chain) in chains where placed[origin]! < chain.count {
+                let candidate = chain[placed[origin]!]
+                let ready = chains.keys.allSatisfy { other in
+                    other == origin || count(other, upTo: candidate.clock[other]) <= placed[other]!
+                }
+                if ready, next.map({ (candidate.time, candidate.origin, candidate.seq) < ($0.time, $0.origin, $0.seq) }) ?? true {
+                    next = candidate
+                }
+            }
+            // Clocks that contradict each other (not written by Daftar): take the earliest left.
+            let chosen = next ?? chains.compactMap { placed[$0.key]! < $0.value.count ? $0.value[placed[$0.key]!] : nil }
+                .min { ($0.time, $0.origin, $0.seq) < ($1.time, $1.origin, $1.seq) }!
+            out.append(chosen)
+            placed[chosen.origin]! += 1
         }
         return out
     }
