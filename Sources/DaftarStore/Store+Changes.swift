@@ -82,17 +82,24 @@ extension Store {
                 SELECT e.position, e.origin, e.seq, e.body FROM annotation_events x JOIN events e ON e.origin = x.origin AND e.seq = x.seq
                 WHERE x.annotation = ?
                 """)
+            // Up to now, the live row says; only the events held at either end are parsed.
+            let liveConflict = try db.cachedStatement(sql: "SELECT conflict FROM annotations WHERE id = ?")
             for (article, annotations) in touched {
                 for annotation in annotations.sorted() {
                     var before: [Event] = [], after: [Event] = []
                     for row in try Row.fetchAll(annotationEvents, arguments: [annotation]) {
                         let position: Int64 = row[0], origin: String = row[1], seq: Int64 = row[2]
+                        let held = since.holds(position: position, origin: origin, seq: seq)
+                        let heldAfter = until.map { $0.holds(position: position, origin: origin, seq: seq) } ?? false
+                        guard held || heldAfter else { continue }
                         let event = try Event(bytes: row[3] as Data)
-                        if since.holds(position: position, origin: origin, seq: seq) { before.append(event) }
-                        if until?.holds(position: position, origin: origin, seq: seq) ?? true { after.append(event) }
+                        if held { before.append(event) }
+                        if heldAfter { after.append(event) }
                     }
                     let was = AnnotationView.resolve(before)?.inConflict ?? false
-                    let isNow = AnnotationView.resolve(after)?.inConflict ?? false
+                    let isNow = try until == nil
+                        ? Bool.fetchOne(liveConflict, arguments: [annotation]) ?? false
+                        : AnnotationView.resolve(after)?.inConflict ?? false
                     if isNow && !was { groups[article]?.conflictsAppeared.append(annotation) }
                     if was && !isNow { groups[article]?.conflictsResolved.append(annotation) }
                 }

@@ -36,6 +36,10 @@ struct HistoryCLITests {
         // B: a copy of A, served.
         _ = try ok(["bundle", "create", "--all", "--output", box.path("a.bundle")], a, author: "الف")
         _ = try ok(["bundle", "apply", box.path("a.bundle")], b, author: "ب")
+        // Applying a bundle is a sync too: `changes` says what it brought, and the moment before it has a name.
+        let applied = try ok(["changes", "--json"], b, author: "ب").jsonObject()
+        #expect((applied["articles"] as? [Any])?.count == 5, "\(applied)")
+        #expect(try ok(["list", "--as-of", "sync:bundle:a.bundle"], b, author: "ب").stdout.isEmpty)
         let server = try box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", token], store: b, author: "ب")
         defer { if server.isRunning { kill(server.pid, SIGKILL) } }
         let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
