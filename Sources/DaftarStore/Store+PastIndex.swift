@@ -137,33 +137,40 @@ extension Store {
     /// of the article it was shown on then (its copy's id when no copy of it was held).
     func annotationViews(at moment: PastMoment, only ids: Set<String>? = nil, _ db: Database) throws -> [AnnotationView] {
         let held = moment.heldSQL("x")
-        var arguments = held.arguments
-        var only = ""
-        if let ids {
-            guard !ids.isEmpty else { return [] }
-            only = "AND x.annotation IN (SELECT value FROM json_each(?))"
-            arguments.append(JSONValue.array(ids.sorted().map(JSONValue.string)).canonicalString)
-        }
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT x.annotation, e.body FROM annotation_events x JOIN events e ON e.origin = x.origin AND e.seq = x.seq
-            WHERE \(held.sql) \(only) ORDER BY x.annotation
-            """, arguments: StatementArguments(arguments))
         var views: [AnnotationView] = []
-        var current: String? = nil
-        var events: [Event] = []
-        func flush() throws {
+        func fold(_ events: [Event]) throws {
             if var view = AnnotationView.resolve(events) {
                 view.article = try Self.shownThen(view.article, at: moment, db)
                 views.append(view)
             }
-            events.removeAll(keepingCapacity: true)
         }
+        if let ids {
+            // A few annotations: each read by its index entry.
+            let statement = try db.cachedStatement(sql: """
+                SELECT e.body FROM annotation_events x JOIN events e ON e.origin = x.origin AND e.seq = x.seq
+                WHERE x.annotation = ? AND \(held.sql)
+                """)
+            for id in ids.sorted() {
+                try fold(Data.fetchAll(statement, arguments: StatementArguments([id] + held.arguments)).map { try Event(bytes: $0) })
+            }
+            return views
+        }
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT x.annotation, e.body FROM annotation_events x JOIN events e ON e.origin = x.origin AND e.seq = x.seq
+            WHERE \(held.sql) ORDER BY x.annotation
+            """, arguments: StatementArguments(held.arguments))
+        var current: String? = nil
+        var events: [Event] = []
         while let row = try rows.next() {
             let id: String = row[0]
-            if id != current { try flush(); current = id }
+            if id != current {
+                try fold(events)
+                events.removeAll(keepingCapacity: true)
+                current = id
+            }
             events.append(try Event(bytes: row[1] as Data))
         }
-        try flush()
+        try fold(events)
         return views
     }
 

@@ -14,10 +14,25 @@ public struct RebuildReport: Sendable {
 }
 
 /// What verifying the log found.
-public struct VerifyReport: Sendable {
+public struct VerifyReport: Sendable, Codable {
     public var events = 0
     public var seals = 0
     public var origins = 0
+    /// Everything found wrong, in log order, then the checks over the whole store.
+    public var problems: [VerifyProblem] = []
+}
+
+/// One thing `verify` found wrong.
+public struct VerifyProblem: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Codable {
+        case event, chain, clock, seal, versionVector = "version-vector", duplicateDot = "duplicate-dot", trigger, projections
+    }
+    public var kind: Kind
+    /// The event it is about (`ORIGIN:SEQ`), if one.
+    public var event: String?
+    public var message: String
+
+    public var description: String { message }
 }
 
 extension Store {
@@ -155,56 +170,115 @@ extension Store {
     /// link, every seal, every clock (it covers its origin's previous event), that each
     /// origin's head is sealed and matches the version vector, that no dot holds two events,
     /// that the log's triggers are in place, and that the projections equal a fresh rebuild
-    /// (by digest). The first problem is thrown, naming the event and what is wrong.
+    /// (by digest). Throws, naming the first problem and how many there are, unless all hold.
+    @discardableResult
     public func verify() throws -> VerifyReport {
-        let report = try writer.read { db in
+        let report = try check()
+        if let first = report.problems.first {
+            let more = report.problems.count - 1
+            throw DaftarError(.corrupt, first.message + (more > 0 ? " (and \(more) more problem\(more == 1 ? "" : "s"): `daftar verify` lists them)" : ""))
+        }
+        return report
+    }
+
+    /// ``verify()``, returning every problem found instead of throwing. A chain found broken
+    /// is not followed further (what comes after cannot be checked against it).
+    public func check() throws -> VerifyReport {
+        var report = try writer.read { db in
             var verifier = ChainVerifier(heads: VersionVector())
             var report = VerifyReport()
+            var broken: Set<ReplicaID> = []
+            func problem(_ kind: VerifyProblem.Kind, _ event: String?, _ message: String) {
+                report.problems.append(VerifyProblem(kind: kind, event: event, message: message))
+            }
             let rows = try Row.fetchCursor(db, sql: "SELECT origin, seq, hash, body FROM events ORDER BY position")
             while let row = try rows.next() {
-                let body: Data = row[3]
+                let dot = "\(row[0] as String):\(row[1] as Int64)"
+                report.events += 1
                 let event: Event
                 do {
-                    event = try Event(bytes: body)
+                    event = try Event(bytes: row[3] as Data)
+                } catch {
+                    problem(.event, dot, "the log does not verify: event \(dot) cannot be read: \(error)")
+                    broken.insert(ReplicaID(rawValue: row[0]))
+                    continue
+                }
+                if event.isSeal { report.seals += 1 }
+                guard !broken.contains(event.origin) else { continue }
+                guard event.origin.rawValue == (row[0] as String), event.seq == (row[1] as Int64), event.hash == (row[2] as String) else {
+                    problem(.event, dot, "the log does not verify: row \(dot) does not hold the event it names")
+                    broken.insert(event.origin)
+                    continue
+                }
+                do {
                     try verifier.accept(event)
                 } catch {
-                    throw DaftarError(.corrupt, "the log does not verify: \(error)", cause: error)
+                    problem(.chain, dot, "the log does not verify: \(error)")
+                    broken.insert(event.origin)
+                    continue
                 }
-                guard event.origin.rawValue == (row[0] as String), event.seq == (row[1] as Int64), event.hash == (row[2] as String) else {
-                    throw DaftarError(.corrupt, "the log does not verify: row \(row[0] as String):\(row[1] as Int64) does not hold the event it names")
+                if event.clock[event.origin] != event.seq {
+                    problem(.clock, dot, "the log does not verify: event \(dot) has a clock that does not cover its own origin's previous event")
                 }
-                guard event.clock[event.origin] == event.seq else {
-                    throw DaftarError(.corrupt, "the log does not verify: event \(event.dot) has a clock that does not cover its own origin's previous event")
-                }
-                report.events += 1
-                if event.isSeal { report.seals += 1 }
             }
             do {
                 try verifier.requireSealedHeads()
             } catch {
-                throw DaftarError(.corrupt, "the log does not verify: \(error)", cause: error)
+                problem(.seal, nil, "the log does not verify: \(error)")
             }
-            guard try Self.versionVector(db) == verifier.heads else {
-                throw DaftarError(.corrupt, "the version vector does not match the log")
+            let stored = try Self.versionVector(db)
+            if broken.isEmpty, stored != verifier.heads {
+                problem(.versionVector, nil, "the version vector does not match the log")
             }
-            if let (origin, seq) = try Row.fetchOne(db, sql: "SELECT origin, seq FROM events GROUP BY origin, seq HAVING count(*) > 1")
-                .map({ ($0[0] as String, $0[1] as Int64) })
-            {
-                throw DaftarError(.corrupt, "the log does not verify: two events are stored at \(origin):\(seq)")
+            for row in try Row.fetchAll(db, sql: "SELECT origin, seq FROM events GROUP BY origin, seq HAVING count(*) > 1") {
+                let dot = "\(row[0] as String):\(row[1] as Int64)"
+                problem(.duplicateDot, dot, "the log does not verify: two events are stored at \(dot)")
             }
             let triggers = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'"))
             for name in Self.logTriggers where !triggers.contains(name) {
-                throw DaftarError(.corrupt, "the log is not protected: its trigger \(name) is missing (the store was changed outside Daftar)")
+                problem(.trigger, nil, "the log is not protected: its trigger \(name) is missing (the store was changed outside Daftar)")
             }
-            report.origins = verifier.heads.heads.count
+            report.origins = verifier.heads.heads.count + broken.subtracting(verifier.heads.heads.keys).count
             return report
         }
-        // The projections: what a fresh rebuild of the same events shows, in memory.
-        let rebuilt = try Store.scratch(pastEvents(.position(.max)), now: now).digest()
-        guard try digest() == rebuilt else {
-            throw DaftarError(.corrupt, "the projections differ from a rebuild of the log (digest); `daftar rebuild` re-derives them")
+        // The projections: what a fresh rebuild of the same events shows.
+        do {
+            if try digest() != rebuiltDigest() {
+                report.problems.append(VerifyProblem(
+                    kind: .projections, event: nil,
+                    message: "the projections differ from a rebuild of the log (digest); `daftar rebuild` re-derives them"))
+            }
+        } catch {
+            report.problems.append(VerifyProblem(kind: .projections, event: nil, message: "the log cannot be replayed to check the projections: \(error)"))
         }
         return report
+    }
+
+    /// The digest of every projection rebuilt from this log, in a scratch store in a
+    /// temporary file (so a large archive is not held in memory), fed a thousand events at a time.
+    func rebuiltDigest() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-verify-\(UUID().uuidString).sqlite").path
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let scratch = try Store.over(DatabaseQueue(path: path, configuration: Self.configuration(readOnly: false)), identity: nil, path: path, now: now)
+        // Not a log of its own: it holds copies of verified events, even of a broken chain.
+        try scratch.writer.write { db in try db.execute(sql: "DROP TRIGGER events_extend_chain") }
+        try writer.read { db in
+            let rows = try Data.fetchCursor(db, sql: "SELECT body FROM events ORDER BY position")
+            var batch: [Event] = []
+            func flush() throws {
+                let events = batch
+                try scratch.writer.write { db in try scratch.append(events, db) }
+                batch.removeAll(keepingCapacity: true)
+            }
+            while let body = try rows.next() {
+                batch.append(try Event(bytes: body))
+                if batch.count == 1000 { try flush() }
+            }
+            try flush()
+        }
+        return try scratch.digest()
     }
 
     /// The triggers that keep the log append-only and its chains whole.

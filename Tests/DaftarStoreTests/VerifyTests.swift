@@ -39,6 +39,25 @@ struct VerifyTests {
         #expect(error?.message.contains(named) == true, "\(change) → \(error?.message ?? "no error")")
     }
 
+    /// Several things changed at once: each is listed, with its kind.
+    @Test func everyProblemIsListed() throws {
+        let fixture = try StoreFixture()
+        _ = try Self.store(fixture)
+        let raw = try DatabaseQueue(path: fixture.path)
+        try raw.writeWithoutTransaction { db in
+            try db.execute(sql: """
+                DROP TRIGGER events_refuse_delete; UPDATE annotations SET note = 'دیگر';
+                DROP TRIGGER events_refuse_update;
+                UPDATE events SET body = CAST(replace(CAST(body AS TEXT), 'یادداشت', 'دستکاری') AS BLOB) WHERE type = 'annotation.created'
+                """)
+        }
+        try raw.close()
+        let report = try fixture.open(forWriting: false).check()
+        #expect(Set(report.problems.map(\.kind)) == [.chain, .trigger, .projections], "\(report.problems)")
+        #expect(report.problems.first { $0.kind == .chain }?.event != nil)
+        #expect(report.events == 7)
+    }
+
     @Test func anUntouchedStoreVerifies() throws {
         let fixture = try StoreFixture()
         let report = try Self.store(fixture).verify()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaftarCore
 import DaftarStore
 
 struct Rebuild: ParsableCommand {
@@ -59,13 +60,34 @@ struct Digest: ParsableCommand {
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Re-check every event's hash, chain link and seal from the stored bytes.")
+        abstract: "Re-check every event's hash, chain link, seal and clock from the stored bytes, and the projections.",
+        discussion: """
+            Also checks that each origin's head is sealed and matches the version vector, that no \
+            (origin, seq) holds two events, that the log's append-only triggers are in place, and \
+            that what is shown equals a fresh rebuild of the log. Every problem is listed, each \
+            with its kind and event; the exit status is non-zero when there is any.
+            """)
 
     @ParentCommand var daftar: Daftar
 
+    @Flag(help: "Print the report (counts and every problem) as JSON.")
+    var json = false
+
     func run() throws {
-        let report = try daftar.openStoreForReading().verify()
-        print("verified \(report.events) events (\(report.seals) seals) from \(report.origins) replica\(report.origins == 1 ? "" : "s"): hashes, chains and seals intact")
+        let report = try daftar.openStoreForReading().check()
+        if json {
+            try Terminal.printJSON(report)
+        } else if report.problems.isEmpty {
+            print("verified \(report.events) events (\(report.seals) seals) from \(report.origins) replica\(report.origins == 1 ? "" : "s"): hashes, chains, seals, clocks, triggers and projections intact")
+        } else {
+            for problem in report.problems {
+                print("\(problem.kind.rawValue)\(problem.event.map { " \($0)" } ?? ""): \(problem.message)")
+            }
+        }
+        if !report.problems.isEmpty {
+            let n = report.problems.count
+            throw DaftarError(.corrupt, "\(n) problem\(n == 1 ? "" : "s") in \(report.events) events; keep a copy of the store, then `daftar rebuild` re-derives the projections, and a sync from a peer restores what the log lost")
+        }
     }
 }
 
