@@ -25,9 +25,9 @@ enum Projector {
 
         var version: Int {
             switch self {
-            case .articles: 4
-            case .annotations: 5
-            case .articleTags: 4
+            case .articles: 5
+            case .annotations: 6
+            case .articleTags: 5
             }
         }
 

@@ -87,7 +87,10 @@ extension Store {
                 throw DaftarError(.badInput, "the quote has no letters or digits to find")
             }
             let all = anchoring.occurrences(of: quote)
-            let candidates = (prefix == nil && suffix == nil) ? all : anchoring.occurrences(of: quote, prefix: prefix, suffix: suffix)
+            var candidates = (prefix == nil && suffix == nil) ? all : anchoring.occurrences(of: quote, prefix: prefix, suffix: suffix)
+            // Whole words first: `اتم` is the word, not the start of `اتمی`, when the word is there.
+            let whole = candidates.filter(anchoring.isWholeWords)
+            if !whole.isEmpty { candidates = whole }
             if candidates.isEmpty {
                 if !all.isEmpty {
                     throw DaftarError(.notFound, "the quote occurs \(all.count) time\(all.count == 1 ? "" : "s") in article \(articleID.prefix(12)) but never with that prefix/suffix")

@@ -149,6 +149,40 @@ struct AnchoringTests {
         #expect(anchoring.occurrences(of: "بین المللی", prefix: "و", suffix: nil).map { anchoring.text($0) } == ["بین المللی"])
     }
 
+    /// Hamza forms anchor as search folds them: a quote typed with `رئیس` or `ارتقاء` finds the
+    /// text written `رییس` or `ارتقا`, and the reverse; the passage marked is the text's own.
+    @Test func hamzaFormsAnchorAsSearchFoldsThem() {
+        let body = "رییس سازمان از ارتقاء همکاری و ارائه گزارش گفت؛ جزء دوم ماند."
+        let anchoring = Anchoring(body: body)
+        #expect(anchoring.occurrences(of: "رئیس سازمان").map { anchoring.text($0) } == ["رییس سازمان"])
+        #expect(anchoring.occurrences(of: "ارتقا همکاری").map { anchoring.text($0) } == ["ارتقاء همکاری"])
+        #expect(anchoring.occurrences(of: "ارایه").map { anchoring.text($0) } == ["ارائه"])
+        #expect(anchoring.occurrences(of: "ارتقاء").map { anchoring.text($0) } == ["ارتقاء"])
+        #expect(anchoring.occurrences(of: "ارتقا").map { anchoring.text($0) } == ["ارتقاء"], "the passage takes the word's dropped hamza")
+        #expect(anchoring.occurrences(of: "جز دوم").isEmpty, "a hamza after a consonant is a letter")
+    }
+
+    /// A passage never stops before its last letter's combining marks: a final kasra or a
+    /// hamza above is part of the quote, not the start of the suffix.
+    @Test func aPassageKeepsItsFinalMarks() {
+        let body = "کتابِ تازهٔ او و خانهٔ ما"
+        let anchoring = Anchoring(body: body)
+        #expect(anchoring.occurrences(of: "کتاب").map { anchoring.text($0) } == ["کتابِ"])
+        #expect(anchoring.occurrences(of: "تازه").map { anchoring.text($0) } == ["تازهٔ"])
+        #expect(anchoring.occurrences(of: "خانه ما").map { anchoring.text($0) } == ["خانهٔ ما"])
+        let match = anchoring.occurrences(of: "کتاب")[0]
+        let anchor = TextAnchor(body: anchoring.body, start: match.lowerBound, end: match.upperBound)
+        #expect(anchor.suffix.unicodeScalars.first == " ")
+    }
+
+    @Test func wholeWordsAreTold() {
+        let anchoring = Anchoring(body: "برنامه اتمی و اتم، و «اتم‌ها»")
+        let found = anchoring.occurrences(of: "اتم")
+        #expect(found.count == 3)
+        #expect(found.filter(anchoring.isWholeWords).map { anchoring.text($0) } == ["اتم"])
+        #expect(anchoring.isWholeWords(anchoring.occurrences(of: "برنامه اتمی")[0]))
+    }
+
     @Test func closestPassageForAMissingQuote() throws {
         let anchoring = Anchoring(body: "وزارت دفاع روسیه اعلام کرد")
         let closest = try #require(anchoring.closestPassage(to: "دفاع چین"))

@@ -111,6 +111,18 @@ struct AnnotationStoreTests {
         try expectAnchorIsBodyText(view, Self.s000)
     }
 
+    /// `اتم` is the word, not the start of `اتمی`: a whole-word occurrence is taken when there
+    /// is one; only the same letters inside longer words are still found when there is none.
+    @Test func aWholeWordIsPreferredToTheSameLettersInsideAWord() throws {
+        let path = try fixture.write("atom/atom.txt", "عنوان\nبرنامه اتمی ایران و اتم‌ها در گفت‌وگو از اتم گفتند.")
+        let article = try store.ingest([try SourceFile.read(path: path)])[0].articleID
+        let view = try store.annotate(article: article, target: Self.quote("اتم"))
+        #expect(view.anchor.exact == "اتم")
+        #expect(view.anchor.prefix.hasSuffix("گفت‌وگو از "))
+        let partial = try store.annotate(article: article, target: Self.quote("برنامه اتم"))
+        #expect(partial.anchor.exact == "برنامه اتم")
+    }
+
     @Test func repeatedQuoteIsAmbiguousWithoutAChoice() throws {
         try expectRefused(.ambiguousQuote) {
             _ = try store.annotate(article: id(Self.s003), target: Self.quote("پوتین"), note: "x")

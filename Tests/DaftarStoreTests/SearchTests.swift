@@ -51,6 +51,22 @@ struct SearchTests {
         #expect(try files("كرملين") == (try files("کرملین")))
     }
 
+    /// Hamza forms: the seeds write `رئیس` and `مسائل`; typed with yeh they are found, and
+    /// the reverse; a word-final hamza after a long vowel is optional.
+    @Test func hamzaForms() throws {
+        let withHamza = try files("رئیس")
+        #expect(withHamza.contains(Self.s000))
+        #expect(try files("رییس") == withHamza)
+        #expect(try files("مسایل") == (try files("مسائل")))
+        let extra = try fixture.write("h/hamza.txt", "عنوان\nبرای ارتقاء همکاری و احیاء توافق، جزء نخست اجرا شد.")
+        try store.ingest([try SourceFile.read(path: extra)])
+        #expect(try files("ارتقا") == ["hamza.txt"])
+        #expect(try files("احیا") == ["hamza.txt"])
+        #expect(try files("ارتقاء") == ["hamza.txt"])
+        #expect(try files("جز").isEmpty, "a hamza after a consonant is a letter: جزء is not جز")
+        #expect(try files("جزء") == ["hamza.txt"])
+    }
+
     @Test func phrasesAndExclusions() throws {
         #expect(try files(#""پیمان همکاری""#) == [Self.s003])
         #expect(try files("پوتین -اوکراین") == [Self.s000, Self.s002])

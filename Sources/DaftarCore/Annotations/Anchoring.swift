@@ -49,9 +49,19 @@ public struct Anchoring: Sendable {
         var origin: [Range<Int>] = []
         folded.reserveCapacity(scalars.count)
         origin.reserveCapacity(scalars.count)
+        var inWord = false
         for (i, s) in scalars.enumerated() {
-            switch PersianFolding.action(for: s) {
+            let action = PersianFolding.action(for: s)
+            defer { if action != .ignorable { inWord = action != .separator } }
+            switch action {
             case .keep:
+                // A word-final ء after a long vowel is dropped, as search folds it (the word
+                // ends where the next scalar that is not ignorable separates, or the text ends).
+                if s.value == PersianFolding.hamza, inWord, let last = folded.last, PersianFolding.isLongVowel(last.value),
+                    scalars[(i + 1)...].first(where: { PersianFolding.action(for: $0) != .ignorable })
+                        .map({ PersianFolding.action(for: $0) == .separator }) ?? true {
+                    break
+                }
                 folded.append(s)
                 origin.append(i..<i + 1)
             case .replace(let r):
@@ -73,6 +83,31 @@ public struct Anchoring: Sendable {
     /// A match: the original scalar range.
     public typealias Match = Range<Int>
 
+    /// `end` moved past what belongs to the letter before it though folding leaves it out:
+    /// combining marks (a final kasra, a hamza above) and a dropped word-final hamza — so a
+    /// passage never stops before its last letter's marks, and its suffix never begins with one.
+    func wordEnd(after start: Int) -> Int {
+        var end = start
+        while end < body.count {
+            let scalar = body[end]
+            let isMark = [.nonspacingMark, .enclosingMark, .spacingMark].contains(scalar.properties.generalCategory)
+            let droppedHamza = scalar.value == PersianFolding.hamza && end > 0
+                && PersianFolding.isLongVowel(PersianFolding.folded(body[end - 1]).value)
+                && (body[(end + 1)...].first { PersianFolding.action(for: $0) != .ignorable }.map { PersianFolding.action(for: $0) == .separator } ?? true)
+            guard isMark || droppedHamza else { break }
+            end += 1
+        }
+        return end
+    }
+
+    /// True when `match` starts and ends at word boundaries (not inside a longer word).
+    public func isWholeWords(_ match: Match) -> Bool {
+        func separates(_ scalar: Unicode.Scalar?) -> Bool { scalar.map { PersianFolding.action(for: $0) == .separator } ?? true }
+        let before = body[..<match.lowerBound].last { PersianFolding.action(for: $0) != .ignorable }
+        let after = body[match.upperBound...].first { PersianFolding.action(for: $0) != .ignorable }
+        return separates(before) && separates(after)
+    }
+
     /// Every occurrence of `quote`, in reading order (overlapping ones included).
     public func occurrences(of quote: String) -> [Match] {
         let needle = Self.foldedScalars(quote)
@@ -81,7 +116,7 @@ public struct Anchoring: Sendable {
         var i = 0
         while i + needle.count <= folded.count {
             if folded[i] == needle[0], Array(folded[i..<i + needle.count]) == needle {
-                out.append(origin[i].lowerBound..<origin[i + needle.count - 1].upperBound)
+                out.append(origin[i].lowerBound..<wordEnd(after: origin[i + needle.count - 1].upperBound))
             }
             i += 1
         }

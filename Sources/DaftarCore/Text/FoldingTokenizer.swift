@@ -58,6 +58,13 @@ public enum FoldingTokenizer {
                 folded.removeAll(keepingCapacity: true)
                 wordStart = -1
             }
+            // A word-final ء (D8 A1) after ا (D8 A7), و (D9 88) or ی (DB 8C) is dropped.
+            let n = folded.count
+            if n >= 4, folded[n - 2] == 0xD8, folded[n - 1] == 0xA1,
+                (folded[n - 4] == 0xD8 && folded[n - 3] == 0xA7) || (folded[n - 4] == 0xD9 && folded[n - 3] == 0x88)
+                    || (folded[n - 4] == 0xDB && folded[n - 3] == 0x8C) {
+                folded.removeLast(2)
+            }
             if wordStart >= 0, !folded.isEmpty {
                 return folded.withUnsafeBufferPointer { body($0, wordStart, wordEnd) }
             }

@@ -5,7 +5,9 @@ import Foundation
 /// for matching.
 ///
 /// - letters: Arabic yeh and its variants → ی, Arabic kaf → ک, ة/ۀ/ھ → ه, أ/إ/آ/ٱ → ا,
-///   ؤ → و, presentation forms → base letters, Latin case-folded;
+///   ؤ → و, ئ → ی, presentation forms → base letters, Latin case-folded;
+/// - a word-final ء after a long vowel (ا و ی, as folded) is dropped: `ارتقاء` is `ارتقا`;
+///   elsewhere ء stays a letter (`جزء` is not `جز`);
 /// - digits: Persian ۰–۹ and Arabic-Indic ٠–٩ → 0–9;
 /// - ignorable inside a word (dropped, not a break): ZWNJ, ZWJ, tatweel, Arabic diacritics,
 ///   direction marks, soft hyphen;
@@ -47,8 +49,9 @@ public enum PersianFolding {
         case 0x0629, 0x06C0, 0x06BE, 0x06D5, 0x06C1, 0x06C2, 0x06C3: return .replace(["\u{0647}"])
         // Alef with hamza above/below, with madda, wasla → alef.
         case 0x0623, 0x0625, 0x0622, 0x0671: return .replace(["\u{0627}"])
-        // Waw with hamza → waw.
+        // Waw with hamza → waw; yeh with hamza → yeh (`رئیس` is `رییس`).
         case 0x0624: return .replace(["\u{0648}"])
+        case 0x0626: return .replace(["\u{06CC}"])
         // Persian and Arabic-Indic digits → ASCII.
         case 0x06F0...0x06F9: return .replace([Unicode.Scalar(v - 0x06F0 + 0x30)!])
         case 0x0660...0x0669: return .replace([Unicode.Scalar(v - 0x0660 + 0x30)!])
@@ -101,6 +104,19 @@ public enum PersianFolding {
         return table
     }()
 
+    /// True for the folded scalars after which a word-final hamza is dropped: alef, waw, yeh.
+    @inline(__always)
+    static func isLongVowel(_ v: UInt32) -> Bool { v == 0x0627 || v == 0x0648 || v == 0x06CC }
+
+    /// `scalar` as folding writes it when it becomes one scalar; else itself.
+    static func folded(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        if case .replace(let r) = action(for: scalar), r.count == 1 { return r[0] }
+        return scalar
+    }
+
+    /// The hamza dropped at a word's end after a long vowel.
+    static let hamza: UInt32 = 0x0621
+
     /// A word found in a text: its folded form and where it is in the original.
     public struct Word: Equatable, Sendable {
         /// The folded word, as the index stores it.
@@ -119,6 +135,9 @@ public enum PersianFolding {
         var end = (utf8: 0, scalar: 0)
         var position = (utf8: 0, scalar: 0)
         func flush() {
+            if current.count >= 2, current[current.count - 1].value == hamza, isLongVowel(current[current.count - 2].value) {
+                current.removeLast()
+            }
             if let s = start, !current.isEmpty {
                 var folded = String.UnicodeScalarView()
                 folded.append(contentsOf: current)

@@ -83,6 +83,9 @@ struct Annotate: ParsableCommand {
             return
         }
         let view = try store.annotate(article: id, target: target, note: note, tags: tags, motivation: motivation)
+        if quote != nil, !Anchoring(body: try store.article(id).body).isWholeWords(view.anchor.start..<view.anchor.end) {
+            Terminal.note("the quote is found only inside longer words here: the passage is «\(Terminal.clip(view.anchor.exact, 60))» within a word")
+        }
         if json { return try Terminal.printJSON(AnnotationOutput(view)) }
         print("annotated \(view.id) on \(id.prefix(12)) at \(view.anchor.start)–\(view.anchor.end): «\(Terminal.clip(view.anchor.exact, 60))»")
     }
