@@ -67,6 +67,15 @@ struct SearchTests {
         #expect(try files("جزء") == ["hamza.txt"])
     }
 
+    /// A quoted phrase is about word order, not where the writer put spaces: seed 000 writes
+    /// «همکاریهای نظامی» and «بینالمللی», joined.
+    @Test func phrasesIgnoreSpacing() throws {
+        #expect(try files("\"همکاری های نظامی\"").contains(Self.s000))
+        #expect(try files("\"همکاری های نظامی\"") == (try files("\"همکاریهای نظامی\"")))
+        #expect(try files("\"امنیت بین المللی\"") == [Self.s000])
+        #expect(try files("\"نظامی همکاری های\"").isEmpty, "order still counts")
+    }
+
     @Test func phrasesAndExclusions() throws {
         #expect(try files(#""پیمان همکاری""#) == [Self.s003])
         #expect(try files("پوتین -اوکراین") == [Self.s000, Self.s002])

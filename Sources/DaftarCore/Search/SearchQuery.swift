@@ -17,7 +17,8 @@
 /// Persian writes one word joined, with a zero-width non-joiner, or spaced (`بینالمللی`,
 /// `بین‌المللی`, `بین المللی`). Each plain word therefore also matches as the phrase of its
 /// two halves (at a ZWNJ it had, else at each split leaving two or more letters on each side),
-/// and adjacent plain words also match joined into one word. The expansion is bounded: at
+/// and adjacent plain words also match joined into one word; in a quoted phrase, too, adjacent
+/// words may be written joined. The expansion is bounded: at
 /// most ``maxSplitsPerWord`` splits per word (those nearest the word's ends first, where
 /// Persian attaches affixes), joins only within runs of ``maxJoinRun`` words, and at most
 /// ``maxTerms`` terms per query.
@@ -230,9 +231,24 @@ public struct SearchQuery: Sendable, Hashable {
         switch term {
         case .word(let w, let splits): alternatives(w, splits: splits)
         case .prefix(let w): "\(quote([w])) *"
-        case .phrase(let words): quote(words)
+        case .phrase(let words): phraseVariants(words)
         case .any(let terms): terms.map(render).joined(separator: " OR ")
         }
+    }
+
+    /// Longest phrase whose spacing is varied (2^(n-1) forms: 32 at most).
+    public static let maxVariedPhrase = 6
+
+    /// A phrase keeps word order and adjacency, not the writer's spaces: each pair of adjacent
+    /// words may also be written joined (`"همکاری های نظامی"` finds `همکاریهای نظامی`, `"بین
+    /// الملل"` finds `بینالملل`). Longer phrases than ``maxVariedPhrase`` match as typed.
+    static func phraseVariants(_ words: [String]) -> String {
+        guard words.count > 1, words.count <= maxVariedPhrase else { return quote(words) }
+        var forms: [[String]] = [[words[0]]]
+        for word in words.dropFirst() {
+            forms = forms.flatMap { form in [form + [word], form.dropLast() + [form.last! + word]] }
+        }
+        return "(" + forms.map(quote).joined(separator: " OR ") + ")"
     }
 
     /// A word, or the phrase of its two halves at each split point.
