@@ -74,6 +74,10 @@ struct SearchTests {
         #expect(try files("\"همکاری های نظامی\"") == (try files("\"همکاریهای نظامی\"")))
         #expect(try files("\"امنیت بین المللی\"") == [Self.s000])
         #expect(try files("\"نظامی همکاری های\"").isEmpty, "order still counts")
+        // A word typed with a ZWNJ inside a phrase also matches the text spaced there.
+        let spaced = try fixture.write("p/spaced.txt", "عنوان\nگسترش همکاری های نظامی دو کشور.")
+        try store.ingest([try SourceFile.read(path: spaced)])
+        #expect(try files("\"همکاری‌های نظامی\"").isSuperset(of: [Self.s000, "spaced.txt"]))
     }
 
     @Test func phrasesAndExclusions() throws {

@@ -134,11 +134,19 @@ public struct SearchQuery: Sendable, Hashable {
                 while j < scalars.count, scalars[j] != "\"" { j += 1 }
                 let inner = String(String.UnicodeScalarView(scalars[(i + 1)..<j]))
                 i = j + 1
-                let words = PersianFolding.words(in: inner).map(\.folded)
-                if words.count == 1 {
-                    chunks.append(.term(.word(words[0], splits: []), negated: negated))
-                } else if words.count > 1 {
-                    chunks.append(.term(.phrase(words), negated: negated))
+                let found = PersianFolding.words(in: inner)
+                if found.count == 1 {
+                    chunks.append(.term(.word(found[0].folded, splits: []), negated: negated))
+                } else if found.count > 1 {
+                    // A word typed with a ZWNJ is its pieces, which the phrase's spacing forms
+                    // join again or keep apart: `"همکاری‌های نظامی"` finds `همکاری های نظامی`.
+                    let pieces = found.flatMap { word -> [String] in
+                        let scalars = Array(word.folded.unicodeScalars)
+                        var cuts = [0] + zwnjSplits(inner, word) + [scalars.count]
+                        cuts = Array(Set(cuts)).sorted()
+                        return zip(cuts, cuts.dropFirst()).map { String(String.UnicodeScalarView(scalars[$0..<$1])) }
+                    }
+                    chunks.append(.term(.phrase(pieces), negated: negated))
                 }
                 continue
             }
