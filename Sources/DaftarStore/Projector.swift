@@ -281,11 +281,7 @@ enum Projector {
             dots += try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM article_tag_events WHERE article = ?"), arguments: [copy])
                 .map { ($0[0] as String, $0[1] as Int64) }
         }
-        let all = try events(dots, db)
-        func pairs(_ type: EventType) -> [(String, Event)] {
-            all.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
-        }
-        let tags = ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
+        let tags = articleTagEntries(try events(dots, db))
         for copy in names {
             try db.cachedStatement(sql: "DELETE FROM article_tags WHERE article = ?").execute(arguments: [copy])
         }
@@ -293,6 +289,14 @@ enum Projector {
             try db.cachedStatement(sql: "INSERT INTO article_tags(article, tag, display, added) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [article, key, entry.display, entry.addedKey])
         }
+    }
+
+    /// The article tags `events` (`article.tagged`/`.untagged`) leave: one observed-remove set.
+    static func articleTagEntries(_ events: [Event]) -> [String: ObservedRemoveSet.Entry] {
+        func pairs(_ type: EventType) -> [(String, Event)] {
+            events.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
+        }
+        return ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
     }
 
     /// Records that every projection (or these) is derived from the log up to `position`,

@@ -40,7 +40,7 @@ extension Store {
             // Copies newest first, each only if it is its story's earliest held then.
             let held = moment.heldSQL("s"), heldOther = moment.heldSQL("s2")
             let rows = try Row.fetchCursor(db, sql: """
-                SELECT s.story, s.article, s.file, s.time, s.origin, s.seq, a.id, a.title, a.published
+                SELECT \(Self.shownCopyColumns)
                 FROM article_sources s JOIN articles a ON a.story = s.story
                 WHERE \(held.sql) AND NOT EXISTS (
                     SELECT 1 FROM article_sources s2 WHERE s2.story = s.story AND (s2.time, s2.origin, s2.seq) < (s.time, s.origin, s.seq)
@@ -62,18 +62,25 @@ extension Store {
         }
     }
 
-    /// The summary of a story shown as the copy in `row` (story, article, file, time, origin,
-    /// seq, live id, live title, live published): the live row's title and date unless the
-    /// copy is another (whose header may carry another date).
+    /// The columns of a copy `s` of a story and its live row `a`, as ``summary(shownCopy:_:)``
+    /// and ``copyText(shownCopy:_:)`` read them by position.
+    static let shownCopyColumns = "s.story, s.article, s.file, s.time, s.origin, s.seq, a.id, a.title, a.published"
+
+    /// The summary of a story shown as the copy in `row` (``shownCopyColumns``): the live row's
+    /// title and date unless the copy is another (whose header may carry another date).
     static func summary(shownCopy row: Row, _ db: Database) throws -> ArticleSummary {
         let copy: String = row[1]
         var published: String? = row[8]
-        if copy != row[6] as String, let text = try String.fetchOne(db, sql: """
-            SELECT json_extract(body, '$.data.text') FROM events WHERE origin = ? AND seq = ?
-            """, arguments: [row[4] as String, row[5] as Int64]) {
+        if copy != row[6] as String, let text = try copyText(shownCopy: row, db) {
             published = ArticleText(parsing: text).published
         }
         return ArticleSummary(id: copy, title: row[7], published: published, file: row[2], added: row[3])
+    }
+
+    /// The text of the copy in `row` (a ``shownCopyColumns`` row), from its `article.ingested` event.
+    static func copyText(shownCopy row: Row, _ db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT json_extract(body, '$.data.text') FROM events WHERE origin = ? AND seq = ?"),
+                            arguments: [row[4] as String, row[5] as Int64])
     }
 
     /// One article as it was at `moment` — shown as its earliest copy held then, with the
@@ -95,18 +102,13 @@ extension Store {
                 WHERE s.story = ? AND \(held.sql) ORDER BY s.time, s.origin, s.seq
                 """, arguments: StatementArguments([story] + held.arguments))
                 .map { ArticleSource(article: $0[0], file: $0[1], origin: $0[2], seq: $0[3], time: $0[4], author: $0[5]) }
-            let original = try String.fetchOne(db, sql: "SELECT json_extract(body, '$.data.text') FROM events WHERE origin = ? AND seq = ?",
-                                               arguments: [shown[4] as String, shown[5] as Int64])
+            let original = try Self.copyText(shownCopy: shown, db)
             let ids = try Set(String.fetchAll(db, sql: "SELECT id FROM annotations WHERE article = ?", arguments: [live]))
-            let anchoring = Anchoring(body: body)
+            // Placed in the body as the projection places them (the body is the same in every copy).
             let annotations = try annotationViews(at: moment, only: ids, db).map { view -> AnnotationView in
                 var placed = view
                 placed.article = summary.id
-                let scalars = body.unicodeScalars
-                let a = view.anchor
-                let fits = a.start >= 0 && a.end <= scalars.count && a.start <= a.end
-                    && String(String.UnicodeScalarView(scalars.dropFirst(a.start).prefix(a.end - a.start))) == a.exact
-                if !fits { placed.anchor = anchoring.relocate(a) ?? a }
+                placed.anchor = try Projector.placed(view, db).anchor
                 return placed
             }.sorted { ($0.anchor.start, $0.id) < ($1.anchor.start, $1.id) }
             return PastArticle(
@@ -127,7 +129,7 @@ extension Store {
     static func shownCopy(story: String, at moment: PastMoment, _ db: Database) throws -> Row? {
         let held = moment.heldSQL("s")
         return try Row.fetchOne(db, sql: """
-            SELECT s.story, s.article, s.file, s.time, s.origin, s.seq, a.id, a.title, a.published
+            SELECT \(shownCopyColumns)
             FROM article_sources s JOIN articles a ON a.story = s.story
             WHERE s.story = ? AND \(held.sql) ORDER BY s.time, s.origin, s.seq LIMIT 1
             """, arguments: StatementArguments([story] + held.arguments))
@@ -179,13 +181,14 @@ extension Store {
     static func annotationsChanged(after moment: PastMoment, _ db: Database) throws -> Set<String> {
         switch moment {
         case .position(let limit):
-            Set(try String.fetchAll(db, sql: """
+            return Set(try String.fetchAll(db, sql: """
                 SELECT DISTINCT x.annotation FROM events e JOIN annotation_events x ON x.origin = e.origin AND x.seq = e.seq
                 WHERE e.position > ?
                 """, arguments: [limit]))
         case .covered:
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT x.annotation FROM annotation_events x WHERE NOT (\(moment.heldSQL("x").sql))",
-                                    arguments: StatementArguments(moment.heldSQL("x").arguments)))
+            let held = moment.heldSQL("x")
+            return Set(try String.fetchAll(db, sql: "SELECT DISTINCT x.annotation FROM annotation_events x WHERE NOT (\(held.sql))",
+                                           arguments: StatementArguments(held.arguments)))
         }
     }
 
@@ -207,12 +210,7 @@ extension Store {
             """, arguments: StatementArguments(held.arguments)) {
             byArticle[try Self.shownThen(row[0], at: moment, db), default: []].append(try Event(bytes: row[1] as Data))
         }
-        return byArticle.mapValues { events in
-            func pairs(_ type: EventType) -> [(String, Event)] {
-                events.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
-            }
-            return ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
-        }
+        return byArticle.mapValues(Projector.articleTagEntries)
     }
 
     /// ``tagCounts()`` at `moment`.
@@ -284,10 +282,7 @@ extension Store {
             SELECT e.body FROM article_tag_events t JOIN events e ON e.origin = t.origin AND e.seq = t.seq
             WHERE (t.article = ?1 OR t.article IN (\(Projector.copiesOfShownSQL))) AND \(held.sql)
             """, arguments: StatementArguments([article] + held.arguments)).map { try Event(bytes: $0) }
-        func pairs(_ type: EventType) -> [(String, Event)] {
-            events.filter { $0.is(type) }.compactMap { e in e.data?["tag"]?.stringValue.map { ($0, e) } }
-        }
-        return ObservedRemoveSet.entries(adds: pairs(.articleTagged), removes: pairs(.articleUntagged))
+        return Projector.articleTagEntries(events)
     }
 
     /// A live hit shown as its story was then: its earliest copy held then.
