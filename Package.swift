@@ -43,11 +43,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // What the command line and the reader both call beyond the store: a sync with a peer
+        // told in the analyst's terms, past moments named in words, and the reader (a local web
+        // app: its JSON API over Hummingbird and its plain HTML/CSS/JS, served from resources).
+        .target(
+            name: "DaftarApp",
+            dependencies: [
+                "DaftarCore", "DaftarStore", "DaftarSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            resources: [.copy("Web")]
+        ),
         // The command line: parse, call the library, print.
         .executableTarget(
             name: "daftar",
             dependencies: [
-                "DaftarCore", "DaftarStore", "DaftarSync",
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,22 +1,9 @@
 import ArgumentParser
+import DaftarApp
 import DaftarCore
 import DaftarStore
 import DaftarSync
 import Foundation
-
-/// Where the token comes from, for the client side: a file, a peer's file, or $DAFTAR_TOKEN.
-func clientToken(file: String?, peer: Peer?) throws -> String {
-    if let file = file ?? peer?.tokenFile { return try SyncToken.read(file: file) }
-    if let token = try environmentToken() { return token }
-    throw DaftarError(.badInput, "no token: pass --token-file F (or set it with `daftar peer add … --token-file F`) or set $DAFTAR_TOKEN")
-}
-
-/// $DAFTAR_TOKEN when set, refused when too short to be safe.
-func environmentToken() throws -> String? {
-    guard let token = ProcessInfo.processInfo.environment["DAFTAR_TOKEN"]?.trimmingWhitespace, !token.isEmpty else { return nil }
-    try SyncToken.check(token, from: "$DAFTAR_TOKEN")
-    return token
-}
 
 /// A peer's URL as typed: `http://` is assumed when no scheme is given (`127.0.0.1:8765`), and
 /// said on stderr; a peer name stays unresolved (nil) when it is not address-shaped.
@@ -118,7 +105,7 @@ struct Serve: AsyncParsableCommand {
         var unwritten: String? = nil
         if let tokenFile {
             token = try SyncToken.read(file: tokenFile)
-        } else if let env = try environmentToken() {
+        } else if let env = try PeerSync.environmentToken() {
             token = env
         } else {
             let file = store.path + ".token"
@@ -199,26 +186,18 @@ struct SyncCommand: AsyncParsableCommand {
         guard let url = try named?.url ?? peerURL(peer) else {
             throw DaftarError(.badInput, "\(peer) is neither a URL nor a peer name; see `daftar peer list`")
         }
-        let token = try clientToken(file: tokenFile, peer: named)
-        let before = try SyncSummary.Counts(store)
-        // The moment before it, for `--as-of sync:PEER` and `changes --since sync:PEER`.
-        try store.recordSyncStart(peer: named?.name ?? url)
-        let report = try await stall.reworded { try await Self.sync(store: store, url: url, token: token, stallSeconds: stall.timeout) }
-        if let named, let replica = report.peerReplica { try store.setPeerReplica(named.name, replica) }
-        let summary = try SyncSummary(report: report, store: store, peer: url, before: before)
+        let token = try PeerSync.token(file: tokenFile, peer: named)
+        let summary = try await stall.reworded {
+            try await PeerSync.run(store: store, peer: named, url: url, token: token, stallSeconds: stall.timeout, progress: Self.progress)
+        }
+        Terminal.clearProgress()
         if json { try Terminal.printJSON(summary) } else { summary.print() }
         if summary.failed { throw ExitCode(1) }
     }
 
-    /// Syncs with progress on stderr; records what the peer holds afterwards.
-    static func sync(store: Store, url: String, token: String, stallSeconds: Int64) async throws -> SyncReport {
-        let transport = HTTPTransport(baseURL: url, token: token, replica: store.replicaID, stallSeconds: stallSeconds)
-        let report = try await SyncDriver.run(log: store, transport: transport) { report in
-            Terminal.progress("sync: pulled \(report.pulledEvents) events, pushed \(report.pushedEvents)")
-        }
-        Terminal.clearProgress()
-        if let replica = report.peerReplica { try store.recordKnownHeads(report.peerHeads, of: replica) }
-        return report
+    /// Progress on stderr.
+    @Sendable static func progress(_ report: SyncReport) {
+        Terminal.progress("sync: pulled \(report.pulledEvents) events, pushed \(report.pushedEvents)")
     }
 }
 
@@ -249,13 +228,16 @@ struct Clone: AsyncParsableCommand {
         guard let peerAddress = try peerURL(url) else {
             throw DaftarError(.badInput, "\(url) is not a URL; give the peer's, e.g. http://192.168.1.5:8765")
         }
-        let token = try clientToken(file: tokenFile, peer: nil)
+        let token = try PeerSync.token(file: tokenFile, peer: nil)
         // Check the peer before creating anything.
         _ = try await stall.reworded { try await HTTPTransport(baseURL: peerAddress, token: token, stallSeconds: stall.timeout).heads() }
         let store = try daftar.openStore(forWriting: true)
         try store.addPeer(Peer(name: "origin", url: peerAddress, tokenFile: tokenFile.map { URL(fileURLWithPath: $0).path }))
         try store.recordSyncStart(peer: "origin")
-        let report = try await stall.reworded { try await SyncCommand.sync(store: store, url: peerAddress, token: token, stallSeconds: stall.timeout) }
+        let report = try await stall.reworded {
+            try await PeerSync.exchange(store: store, url: peerAddress, token: token, stallSeconds: stall.timeout, progress: SyncCommand.progress)
+        }
+        Terminal.clearProgress()
         print("cloned \(report.pulledEvents) events from \(peerAddress) into \(path) (replica \(store.identity!.origin); peer `origin`)")
     }
 }
