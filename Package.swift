@@ -51,8 +51,18 @@ let package = Package(
             dependencies: [
                 "DaftarCore", "DaftarStore", "DaftarSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             resources: [.copy("Web")]
+        ),
+        // A small W3C WebDriver client (HTTP + JSON to chromedriver): the reader's browser
+        // tests and its benchmark drive headless Chromium with it.
+        .target(
+            name: "DaftarWebDriver",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // The command line: parse, call the library, print.
         .executableTarget(
@@ -60,6 +70,7 @@ let package = Package(
             dependencies: [
                 "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // Benchmarks against raw-SQLite baselines: swift run -c release daftar-bench
@@ -86,6 +97,16 @@ let package = Package(
             dependencies: [
                 "DaftarCore", "DaftarStore", "DaftarSync", "DaftarTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "DaftarReaderTests",
+            dependencies: [
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp", "DaftarWebDriver", "DaftarTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

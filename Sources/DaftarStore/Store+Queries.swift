@@ -68,13 +68,13 @@ public struct StatusReport: Sendable, Codable {
 }
 
 extension Store {
-    /// Articles, most recently added first.
-    public func articles(limit: Int? = nil) throws -> [ArticleSummary] {
+    /// Articles, most recently added first; `offset` skips that many (for pages).
+    public func articles(limit: Int? = nil, offset: Int = 0) throws -> [ArticleSummary] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT id, title, published, file, first_time FROM articles ORDER BY first_time DESC, id LIMIT ?",
-                arguments: [limit ?? -1]
+                sql: "SELECT id, title, published, file, first_time FROM articles ORDER BY first_time DESC, id LIMIT ? OFFSET ?",
+                arguments: [limit ?? -1, offset]
             ).map(Self.summary)
         }
     }

@@ -4,6 +4,7 @@ import DaftarCore
 import DaftarStore
 import DaftarSync
 import Foundation
+import Hummingbird
 
 /// A peer's URL as typed: `http://` is assumed when no scheme is given (`127.0.0.1:8765`), and
 /// said on stderr; a peer name stays unresolved (nil) when it is not address-shaped.
@@ -76,22 +77,7 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// `HOST:PORT`, `[IPV6]:PORT`.
-    func parsedListen() throws -> (host: String, port: Int) {
-        let usage = "--listen must be HOST:PORT, e.g. 127.0.0.1:8765 (an IPv6 address in brackets: [::1]:8765)"
-        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
-            throw ValidationError(usage)
-        }
-        var host = String(listen[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") {
-            host = String(host.dropFirst().dropLast())
-            guard host.contains(":") else { throw ValidationError(usage) }
-        } else if host.contains(":") || host.contains("[") || host.contains("]") {
-            throw ValidationError(usage)
-        }
-        guard !host.isEmpty else { throw ValidationError(usage) }
-        return (host, port)
-    }
+    func parsedListen() throws -> (host: String, port: Int) { try parseListen(listen) }
 
     func validate() throws { _ = try parsedListen() }
 
@@ -127,23 +113,46 @@ struct Serve: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("listening on http://\(shown):\(bound)\n".utf8))
             },
             accessLog: { entry in FileHandle.standardError.write(Data((entry.line + "\n").utf8)) })
-        do {
-            try await app.runService()
-        } catch {
-            switch ListenFailure(error) {
-            case .addressInUse:
-                throw DaftarError(.badInput, "port \(port) on \(shown) is already in use; choose another with --listen \(shown):PORT (PORT 0 picks a free one)")
-            case .permissionDenied:
-                throw DaftarError(.badInput, "port \(port) on \(shown) needs privileges; choose one above 1023 with --listen \(shown):PORT")
-            case .addressNotAvailable:
-                throw DaftarError(.badInput, "\(shown) is not an address of this machine; listen on one of its own, e.g. --listen 127.0.0.1:\(port)")
-            case .unknownHost:
-                throw DaftarError(.badInput, "cannot resolve \(host); give --listen an address, e.g. 127.0.0.1:\(port) or [::1]:\(port)")
-            case nil:
-                throw error
-            }
+        try await runListening(app, host: host, port: port)
+    }
+}
+
+/// Runs a server, wording a failure to listen in the command line's terms.
+func runListening(_ app: some ApplicationProtocol, host: String, port: Int) async throws {
+    let shown = host.contains(":") ? "[\(host)]" : host
+    do {
+        try await app.runService()
+    } catch {
+        switch ListenFailure(error) {
+        case .addressInUse:
+            throw DaftarError(.badInput, "port \(port) on \(shown) is already in use; choose another with --listen \(shown):PORT (PORT 0 picks a free one)")
+        case .permissionDenied:
+            throw DaftarError(.badInput, "port \(port) on \(shown) needs privileges; choose one above 1023 with --listen \(shown):PORT")
+        case .addressNotAvailable:
+            throw DaftarError(.badInput, "\(shown) is not an address of this machine; listen on one of its own, e.g. --listen 127.0.0.1:\(port)")
+        case .unknownHost:
+            throw DaftarError(.badInput, "cannot resolve \(host); give --listen an address, e.g. 127.0.0.1:\(port) or [::1]:\(port)")
+        case nil:
+            throw error
         }
     }
+}
+
+/// `HOST:PORT`, `[IPV6]:PORT`, as `--listen` takes it.
+func parseListen(_ listen: String) throws -> (host: String, port: Int) {
+    let usage = "--listen must be HOST:PORT, e.g. 127.0.0.1:8765 (an IPv6 address in brackets: [::1]:8765)"
+    guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+        throw ValidationError(usage)
+    }
+    var host = String(listen[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") {
+        host = String(host.dropFirst().dropLast())
+        guard host.contains(":") else { throw ValidationError(usage) }
+    } else if host.contains(":") || host.contains("[") || host.contains("]") {
+        throw ValidationError(usage)
+    }
+    guard !host.isEmpty else { throw ValidationError(usage) }
+    return (host, port)
 }
 
 struct SyncCommand: AsyncParsableCommand {
