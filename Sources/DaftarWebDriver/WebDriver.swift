@@ -44,7 +44,7 @@ public final class WebDriver: @unchecked Sendable {
             // Ready when /status answers.
             var ready = false
             for _ in 0..<100 where !ready {
-                if let status = try? await driver.call("GET", "/status", nil), status["ready"] as? Bool == true { ready = true } else {
+                if let status = try? await driver.call("GET", "/status", nil), (status["value"] as? [String: Any])?["ready"] as? Bool == true { ready = true } else {
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
@@ -72,7 +72,9 @@ public final class WebDriver: @unchecked Sendable {
     public func close() async throws {
         if !session.isEmpty { _ = try? await call("DELETE", "/session/\(session)", nil) }
         session = ""
-        process.terminate()
+        // chromedriver does not stop on SIGTERM: ask it, then make sure.
+        _ = try? await call("GET", "/shutdown", nil)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         try await client.shutdown()
     }

@@ -316,7 +316,7 @@ function renderNote(a) {
       ? el("button", { type: "button", onclick: () => change(`/api/annotations/${a.id}/restore`, {}) }, "Restore")
       : el("button", { type: "button", onclick: () => change(`/api/annotations/${a.id}/delete`, {}) }, "Delete")) : null,
     el("button", { type: "button", onclick: () => toggleHistory(item, a) }, "History"));
-  item.append(quote, ...flags.filter(Boolean), note, tags, meta, a.conflict ? conflictBox(a, writable) : null, actions);
+  item.append(...[quote, ...flags, note, tags, meta, a.conflict ? conflictBox(a, writable) : null, actions].filter(Boolean));
   return item;
 }
 
@@ -442,7 +442,7 @@ function openPopup(mode) {
 }
 
 function closePopup() {
-  $("popup").hidden = true;
+  closeDialog($("popup"));
   $("popup-form").hidden = true;
   state.selection = null;
 }
@@ -491,7 +491,13 @@ async function findNext() {
   state.selection = { start: match.start, end: match.end, exact: match.exact };
 }
 
-function closeFind() { $("find").hidden = true; }
+function closeFind() { closeDialog($("find")); }
+
+/** Hides a dialog, giving focus back to the page (a hidden field must not keep it). */
+function closeDialog(dialog) {
+  if (dialog.contains(document.activeElement)) document.activeElement.blur();
+  dialog.hidden = true;
+}
 
 // ---- Since the last sync, conflicts, sync ---------------------------------------------------
 
@@ -614,7 +620,7 @@ function singleKeys() { return localStorage.getItem("daftar.singleKeys") !== "of
 function onKey(event) {
   const typing = event.target.closest && event.target.closest("input, textarea, select");
   if (event.key === "Escape") {
-    if (!$("help").hidden) $("help").hidden = true;
+    if (!$("help").hidden) closeDialog($("help"));
     else if (!$("popup").hidden) closePopup();
     else if (!$("find").hidden) closeFind();
     else return;
@@ -658,7 +664,7 @@ function start() {
   $("popup-form").addEventListener("submit", (event) => { event.preventDefault(); save($("popup-form").dataset.mode); });
   $("find-form").addEventListener("submit", (event) => { event.preventDefault(); findNext().catch((error) => toast(error.message, true)); });
   $("help-button").addEventListener("click", () => { $("help").hidden = false; $("single-keys").focus(); });
-  $("help-close").addEventListener("click", () => { $("help").hidden = true; });
+  $("help-close").addEventListener("click", () => closeDialog($("help")));
   $("single-keys").checked = singleKeys();
   $("single-keys").addEventListener("change", () => localStorage.setItem("daftar.singleKeys", $("single-keys").checked ? "on" : "off"));
   document.addEventListener("keydown", onKey);
