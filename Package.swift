@@ -77,10 +77,11 @@ let package = Package(
         .executableTarget(
             name: "daftar-bench",
             dependencies: [
-                "DaftarCore", "DaftarStore", "DaftarSync",
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp", "DaftarWebDriver",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // What every test target shares: the repository's files and the built binary.

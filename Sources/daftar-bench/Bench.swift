@@ -33,8 +33,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Corpus seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history.")
-    var phases: String = "ingest,small,replay,search,sync,history"
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, reader (needs chromium and chromium-driver).")
+    var phases: String = "ingest,small,replay,search,sync,history,reader"
 
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var dir: String?
@@ -62,6 +62,8 @@ struct Bench: AsyncParsableCommand {
             if phases.contains("search") { steps += ["search"] }
             if phases.contains("sync") { steps += ["sync"] }
             if phases.contains("history") { steps += ["history"] }
+            // The reader's store is its own (one long article); it runs once, at the first size.
+            if phases.contains("reader"), size == sizes.first { steps += ["reader"] }
             for step in steps {
                 FileHandle.standardError.write(Data("daftar-bench: \(size) articles: \(step)…\n".utf8))
                 let lines = try runChild(step, dir: dir, size: size)

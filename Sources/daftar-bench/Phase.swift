@@ -52,6 +52,7 @@ struct Phase {
         case "replay-baseline": return try replayBaseline()
         case "search": return try search()
         case "history": return try history()
+        case "reader": return try await reader()
         default: throw DaftarError(.badInput, "unknown phase \(phase)")
         }
     }
