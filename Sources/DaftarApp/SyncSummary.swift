@@ -10,7 +10,7 @@ public struct SyncSummary: Encodable, Sendable {
         public var conflicts: Int
         public init(_ store: Store) throws {
             articles = try store.status().articles
-            annotations = try store.annotations().count
+            annotations = try store.annotationCount()
             conflicts = try store.conflicts().count
         }
         public init(articles: Int, annotations: Int, conflicts: Int) {

@@ -2,6 +2,22 @@ import DaftarCore
 import Foundation
 import GRDB
 
+/// An annotation as a list shows it: its projection row (see ``Store/annotationSummaries(article:includeDeleted:)``).
+public struct AnnotationSummary: Sendable, Hashable {
+    public var id: String
+    public var article: String
+    public var anchor: TextAnchor
+    public var note: String
+    public var motivation: String
+    /// Tags as first written, in the order of their folded keys.
+    public var tags: [String]
+    public var creator: String
+    public var created: Int64
+    public var modified: Int64
+    public var deleted: Bool
+    public var inConflict: Bool
+}
+
 /// How `annotate` picks the passage.
 public enum AnnotationTarget: Sendable, Hashable {
     /// A quote, found with the search folding; `prefix`/`suffix` or `occurrence` (1-based)
@@ -156,6 +172,35 @@ extension Store {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             let ids = try String.fetchAll(db, sql: "SELECT a.id FROM annotations a \(whereClause) ORDER BY a.article, a.start, a.id", arguments: StatementArguments(arguments))
             return try Self.annotationViews(db, ids: ids)
+        }
+    }
+
+    /// How many annotations are shown (not deleted), counted in the projection.
+    public func annotationCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM annotations WHERE NOT deleted") ?? 0 }
+    }
+
+    /// An article's annotations in reading order as their projection rows hold them: what a
+    /// list shows, read without resolving each one's merge state (a conflict's values need
+    /// ``annotation(_:)``). For an article with hundreds of annotations this is the fast read.
+    public func annotationSummaries(article: String, includeDeleted: Bool = false) throws -> [AnnotationSummary] {
+        try writer.read { db in
+            var tags: [String: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT t.annotation, t.display FROM annotation_tags t JOIN annotations a ON a.id = t.annotation
+                WHERE a.article = ? ORDER BY t.annotation, t.tag
+                """, arguments: [article]) {
+                tags[row[0], default: []].append(row[1])
+            }
+            return try Row.fetchAll(db, sql: """
+                SELECT id, article, exact, prefix, suffix, start, "end", note, motivation, creator, created, modified, deleted, conflict
+                FROM annotations WHERE article = ? \(includeDeleted ? "" : "AND NOT deleted") ORDER BY start, id
+                """, arguments: [article]).map { row in
+                AnnotationSummary(
+                    id: row[0], article: row[1], anchor: TextAnchor(exact: row[2], prefix: row[3], suffix: row[4], start: row[5], end: row[6]),
+                    note: row[7], motivation: row[8], tags: tags[row[0]] ?? [], creator: row[9], created: row[10], modified: row[11],
+                    deleted: row[12], inConflict: row[13])
+            }
         }
     }
 

@@ -7,8 +7,6 @@ import DaftarTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
-import ServiceLifecycle
 import NIOCore
 import Testing
 
@@ -235,37 +233,25 @@ struct ReaderAPITests {
         let access = ReaderAccess(host: "127.0.0.1")
         let remote = try fixture.replica("remote")
         _ = try remote.annotate(article: fixture.mixedID, target: .quote("S-400", prefix: nil, suffix: nil, occurrence: nil), note: "از دور")
-        let token = "reader-test-token-0123456789"
-        let tokenFile = fixture.directory + "/peer.token"
-        try SyncToken.write(token, to: tokenFile)
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = buildApplication(service: SyncService(log: remote), token: token, host: "127.0.0.1", port: 0, onRunning: { continuation.yield($0) })
-        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "reader-tests")))
-        let running = Task { try await group.run() }
-        defer {
-            Task { await group.triggerGracefulShutdown() }
-            _ = running
-        }
-        var portIterator = ports.makeAsyncIterator()
-        let port = try #require(await portIterator.next())
-        try fixture.store.addPeer(Peer(name: "remote", url: "http://127.0.0.1:\(port)", tokenFile: tokenFile))
-        try await fixture.application(access: access).test(.live) { client in
-            let cookie = try await client.signIn(access)
-            let peers = try await client.call(.get, "/api/peers", cookie: cookie)
-            #expect((peers.json as? [[String: Any]])?.first?["name"] as? String == "remote")
-            #expect(try await client.call(.post, "/api/peers/nobody/sync", cookie: cookie).status == .notFound)
-            let sync = try await client.call(.post, "/api/peers/remote/sync", cookie: cookie)
-            #expect(sync.status == .ok)
-            let lines = sync.text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-            #expect(lines.contains { $0["progress"] != nil }, "\(sync.text)")
-            let result = try #require(lines.last?["result"] as? [String: Any], "\(sync.text)")
-            #expect(result["inSync"] as? Bool == true)
-            #expect(result["pulledEvents"] as? Int == 1)
-            #expect((result["broughtIn"] as? [String: Any])?["annotations"] as? Int == 1)
-            #expect(lines.last?["failed"] as? Bool == false)
-            #expect(try fixture.store.lastSync()?.peer == "remote")
-            let changes = try await client.call(.get, "/api/changes", cookie: cookie)
-            #expect(changes.object["since"] as? String == "sync:remote")
+        try await fixture.withPeer(remote, named: "remote") {
+            try await fixture.application(access: access).test(.live) { client in
+                let cookie = try await client.signIn(access)
+                let peers = try await client.call(.get, "/api/peers", cookie: cookie)
+                #expect((peers.json as? [[String: Any]])?.first?["name"] as? String == "remote")
+                #expect(try await client.call(.post, "/api/peers/nobody/sync", cookie: cookie).status == .notFound)
+                let sync = try await client.call(.post, "/api/peers/remote/sync", cookie: cookie)
+                #expect(sync.status == .ok)
+                let lines = sync.text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                #expect(lines.contains { $0["progress"] != nil }, "\(sync.text)")
+                let result = try #require(lines.last?["result"] as? [String: Any], "\(sync.text)")
+                #expect(result["inSync"] as? Bool == true)
+                #expect(result["pulledEvents"] as? Int == 1)
+                #expect((result["broughtIn"] as? [String: Any])?["annotations"] as? Int == 1)
+                #expect(lines.last?["failed"] as? Bool == false)
+                #expect(try fixture.store.lastSync()?.peer == "remote")
+                let changes = try await client.call(.get, "/api/changes", cookie: cookie)
+                #expect(changes.object["since"] as? String == "sync:remote")
+            }
         }
     }
 

@@ -225,4 +225,52 @@ struct ReaderBrowserTests {
         #expect(try !fixture.store.annotation(view.id).inConflict)
         #expect(try fixture.store.annotation(second.id).note.displayed?.value == "نهایی")
     }
+
+    /// The "done when" of the reader's issue, in the browser: a sync brings a conflicting edit;
+    /// it is resolved on the page; the note is looked at as of before that sync.
+    @Test("Sync now from the page; its conflict resolved; since the last sync; the note as of before it; Solar Hijri dates")
+    func syncConflictAndBefore() async throws {
+        let fixture = try ReaderFixture()
+        let view = try fixture.store.annotate(article: fixture.mixedID, target: .quote("همکاری‌های نظامی", prefix: nil, suffix: nil, occurrence: nil), note: "پیش از همگام‌سازی")
+        let remote = try fixture.replica("remote")
+        try remote.setAuthor("علی")
+        _ = try remote.edit(annotation: view.id, note: "نسخهٔ علی", motivation: nil)
+        _ = try fixture.store.edit(annotation: view.id, note: "نسخهٔ من", motivation: nil)
+        try await fixture.withPeer(remote, named: "ali") {
+            try await Browser.withReader(fixture) { driver, base in
+                try await driver.navigate("\(base)/#/sync")
+                try await driver.wait("return [...document.querySelectorAll('#main button')].some(b => b.textContent === 'Sync now')", "the peers")
+                try await driver.execute("[...document.querySelectorAll('#main button')].find(b => b.textContent === 'Sync now').click()")
+                try await driver.wait("return document.querySelector('.sync-result').textContent.includes('In sync')", seconds: 30, "the sync's report")
+                let report = try await driver.execute("return document.querySelector('.sync-result').textContent") as? String ?? ""
+                #expect(report.contains("pulled 1 events, pushed 2") && report.contains("1 new conflicts"), "\(report)")
+                try await driver.wait("return document.getElementById('banner').textContent.includes('1 annotation in conflict')", "the conflict banner")
+
+                // What the last sync brought, and the article as it was before it.
+                try await driver.navigate("\(base)/#/changes")
+                try await driver.wait("return document.body.dataset.view === 'changes' && document.querySelectorAll('#main .list > li').length === 1", "since the last sync")
+                let changes = try await driver.execute("return document.querySelector('#main .list').textContent") as? String ?? ""
+                #expect(changes.contains("نسخهٔ علی") && changes.contains("conflict appeared"), "\(changes)")
+                try await driver.execute("document.body.dataset.ready = ''; [...document.querySelectorAll('#main a')].find(a => a.textContent === 'as it was before').click()")
+                try await driver.wait("return document.body.dataset.view === 'article' && document.body.dataset.ready !== '' && !!document.getElementById('body')", "the past article")
+                #expect(try await driver.execute("return document.getElementById('past-banner').textContent") as? String ?? "" == "A past view: as of sync:ali (log position 8). The archive now may hold more; changes are off. Back to now")
+                #expect(try await driver.execute("return document.querySelector('#note-\(view.id) .note').textContent") as? String == "نسخهٔ من")
+
+                // Back to now: resolve by keeping Ali's value.
+                try await driver.execute("document.body.dataset.ready = ''; [...document.querySelectorAll('#past-banner button')][0].click()")
+                try await driver.wait("return document.body.dataset.ready !== '' && document.getElementById('past-banner').hidden && document.querySelectorAll('.conflict-box').length === 1", "the conflict, now")
+                try await driver.execute("[...document.querySelectorAll('.conflict-box .value')].find(v => v.textContent.includes('نسخهٔ علی')).querySelector('button.keep').click()")
+                try await driver.wait("return document.querySelectorAll('.conflict-box').length === 0", "the conflict resolved")
+
+                // Dates in the Solar Hijri calendar when chosen.
+                try await driver.execute("const c = document.getElementById('calendar'); c.value = 'persian'; document.body.dataset.ready = ''; c.dispatchEvent(new Event('change'))")
+                try await driver.wait("return document.body.dataset.ready !== '' && !!document.querySelector('.note-item .meta')", "the article in Solar Hijri")
+                let meta = try await driver.execute("return document.querySelector('.note-item .meta').textContent") as? String ?? ""
+                #expect(meta.contains("۱۴۰"), "\(meta)")
+            }
+        }
+        let resolved = try fixture.store.annotation(view.id)
+        #expect(!resolved.inConflict && resolved.note.displayed?.value == "نسخهٔ علی")
+        #expect(try fixture.store.lastSync()?.peer == "ali")
+    }
 }

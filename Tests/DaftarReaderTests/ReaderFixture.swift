@@ -90,3 +90,32 @@ extension Store {
         }
     }
 }
+
+import DaftarSync
+import Logging
+import ServiceLifecycle
+
+extension ReaderFixture {
+    /// Serves `remote` over the sync API on loopback while `body` runs, remembered in this
+    /// fixture's store as the peer `name` (with a token file).
+    func withPeer(_ remote: Store, named name: String, _ body: () async throws -> Void) async throws {
+        let token = "reader-test-token-0123456789"
+        let tokenFile = directory + "/\(name).token"
+        if !FileManager.default.fileExists(atPath: tokenFile) { try SyncToken.write(token, to: tokenFile) }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = buildApplication(service: SyncService(log: remote), token: token, host: "127.0.0.1", port: 0, onRunning: { continuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [], logger: Logger(label: "reader-tests")))
+        let running = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw DaftarTestError("the peer did not start") }
+        try store.addPeer(Peer(name: name, url: "http://127.0.0.1:\(port)", tokenFile: tokenFile))
+        do {
+            try await body()
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+    }
+}

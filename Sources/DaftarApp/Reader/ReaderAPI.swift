@@ -106,6 +106,25 @@ public struct ReaderAPI: Sendable {
         var motivationValues: [Value]?
         var editsConcurrentWithDelete: [Value]?
 
+        /// From the projection row (the values of a conflict need the view).
+        init(_ row: AnnotationSummary) {
+            id = row.id
+            article = row.article
+            exact = row.anchor.exact
+            prefix = row.anchor.prefix
+            suffix = row.anchor.suffix
+            start = row.anchor.start
+            end = row.anchor.end
+            note = row.note
+            motivation = row.motivation
+            tags = row.tags
+            creator = row.creator
+            created = row.created
+            modified = row.modified
+            deleted = row.deleted
+            conflict = row.inConflict
+        }
+
         init(_ view: AnnotationView) {
             func values(_ register: Register) -> [Value]? { register.inConflict ? register.values.map(Value.init) : nil }
             id = view.id
@@ -178,7 +197,7 @@ public struct ReaderAPI: Sendable {
     public func status() throws -> Status {
         let report = try store.status()
         return Status(
-            replica: report.replica, author: report.author, articles: report.articles, annotations: try store.annotations().count,
+            replica: report.replica, author: report.author, articles: report.articles, annotations: try store.annotationCount(),
             conflicts: try store.conflicts().count, forks: try store.forks().count,
             lastSync: try store.lastSync().map { LastSync(peer: $0.peer, time: $0.started) },
             calendar: try store.setting("calendar") ?? "gregorian")
@@ -195,19 +214,23 @@ public struct ReaderAPI: Sendable {
     /// One article with its tags and annotations (deleted ones too: the page offers restore).
     public func article(_ given: String, asOf: String?) throws -> Article {
         let id = try store.resolveArticle(given)
-        let detail: ArticleDetail, tags: [String: String], views: [AnnotationView]
+        let detail: ArticleDetail, tags: [String: String], annotations: [Annotation]
         let past = try moment(asOf)
         if let past {
             let then = try store.article(id, at: past.moment)
-            (detail, tags, views) = (then.detail, then.tags, then.annotations)
+            (detail, tags, annotations) = (then.detail, then.tags, then.annotations.map(Annotation.init))
         } else {
-            (detail, tags, views) = (try store.article(id), try store.tags(of: .article(id)), try store.annotations(article: id, includeDeleted: true))
+            // Rows, not merge states: an article may carry hundreds (only conflicts need their values).
+            (detail, tags) = (try store.article(id), try store.tags(of: .article(id)))
+            annotations = try store.annotationSummaries(article: id, includeDeleted: true).map {
+                $0.inConflict ? Annotation(try store.annotation($0.id)) : Annotation($0)
+            }
         }
         return Article(
             id: detail.summary.id, title: detail.summary.title, published: detail.summary.published, file: detail.summary.file,
             body: detail.body,
             sources: detail.sources.map { Source(article: $0.article, file: $0.file, origin: $0.origin, time: $0.time, author: $0.author) },
-            tags: tags.sorted { $0.key < $1.key }.map(\.value), annotations: views.map(Annotation.init), past: past?.shown)
+            tags: tags.sorted { $0.key < $1.key }.map(\.value), annotations: annotations, past: past?.shown)
     }
 
     /// Where `quote` occurs in the article, found with the folding of search (for selecting a

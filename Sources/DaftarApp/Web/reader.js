@@ -250,26 +250,48 @@ function visibleAnnotations() {
   return state.article ? state.article.annotations.filter((a) => !a.deleted).sort((a, b) => a.start - b.start || a.end - b.end) : [];
 }
 
-/** The body as text nodes and <mark>s: concatenated, the text nodes are the body exactly. */
+/** The body as paragraphs of text nodes and <mark>s: concatenated, the text nodes are the body
+ *  exactly (a paragraph keeps the blank line after it). Paragraphs out of view are not laid out
+ *  until scrolled to (content-visibility), so a long article with many notes opens fast. */
 function renderBody(article) {
   const map = state.map;
+  const text = article.body;
   const body = el("div", { id: "body", lang: "fa", dir: "rtl", tabindex: "0", "aria-label": "Article text" });
-  const marks = visibleAnnotations();
-  const cuts = new Set([0, article.body.length]);
-  for (const a of marks) { cuts.add(map.toUtf16(a.start)); cuts.add(map.toUtf16(a.end)); }
+  const marks = visibleAnnotations().map((a) => ({ a, from: map.toUtf16(a.start), to: map.toUtf16(a.end) }));
+  const cuts = new Set([0, text.length]);
+  for (const m of marks) { cuts.add(m.from); cuts.add(m.to); }
+  const paragraphEnds = new Set();
+  for (let at = text.indexOf("\n\n"); at >= 0; at = text.indexOf("\n\n", at + 1)) {
+    let end = at;
+    while (text[end] === "\n") end++;
+    cuts.add(end);
+    paragraphEnds.add(end);
+    at = end - 1;
+  }
   const points = [...cuts].sort((x, y) => x - y);
+  let paragraph = el("span", { class: "para" });
+  let open = [];   // marks covering the current point, in start order
+  let next = 0;
+  marks.sort((x, y) => x.from - y.from);
   for (let i = 0; i + 1 < points.length; i++) {
     const from = points[i], to = points[i + 1];
-    const text = article.body.slice(from, to);
-    const covering = marks.filter((a) => map.toUtf16(a.start) <= from && map.toUtf16(a.end) >= to);
-    if (covering.length === 0) { body.append(text); continue; }
-    body.append(el("mark", {
-      "data-ids": covering.map((a) => a.id).join(" "),
-      class: covering.some((a) => a.conflict) ? "conflict" : "",
-      title: covering.map((a) => a.note).filter(Boolean).join("\n—\n"),
-      onclick: () => focusAnnotation(covering[0].id, true),
-    }, text));
+    while (next < marks.length && marks[next].from <= from) open.push(marks[next++]);
+    open = open.filter((m) => m.to > from);
+    const covering = open.filter((m) => m.from <= from && m.to >= to).map((m) => m.a);
+    const piece = text.slice(from, to);
+    if (covering.length === 0) {
+      paragraph.append(piece);
+    } else {
+      paragraph.append(el("mark", {
+        "data-ids": covering.map((a) => a.id).join(" "),
+        class: covering.some((a) => a.conflict) ? "conflict" : "",
+        title: covering.map((a) => a.note).filter(Boolean).join("\n—\n"),
+        onclick: () => focusAnnotation(covering[0].id, true),
+      }, piece));
+    }
+    if (paragraphEnds.has(to)) { body.append(paragraph); paragraph = el("span", { class: "para" }); }
   }
+  if (paragraph.childNodes.length) body.append(paragraph);
   return body;
 }
 
@@ -593,7 +615,8 @@ function syncReport(r) {
 async function route() {
   closePopup();
   closeFind();
-  if (!(await refreshStatus())) return;
+  // The banner's status and the view load side by side.
+  const status = refreshStatus();
   const hash = location.hash.replace(/^#/, "") || "/";
   const [path, search] = hash.split("?");
   const params = new URLSearchParams(search || "");
@@ -608,8 +631,9 @@ async function route() {
     document.body.dataset.view = path.split("/")[1] || "library";
   } catch (error) {
     $("main").replaceChildren(el("p", { class: "error" }, error.message));
-    toast(error.message, true);
+    if (error.status !== 401) toast(error.message, true);
   }
+  if (!(await status)) return;
   document.body.dataset.ready = String(Date.now());
   // When the view has been painted, in milliseconds since navigation began (the benchmark reads it).
   requestAnimationFrame(() => setTimeout(() => { document.body.dataset.painted = String(performance.now()); }, 0));
