@@ -243,7 +243,7 @@ struct ReaderBrowserTests {
                 try await driver.execute("[...document.querySelectorAll('#main button')].find(b => b.textContent === 'Sync now').click()")
                 try await driver.wait("return document.querySelector('.sync-result').textContent.includes('In sync')", seconds: 30, "the sync's report")
                 let report = try await driver.execute("return document.querySelector('.sync-result').textContent") as? String ?? ""
-                #expect(report.contains("pulled 1 events, pushed 2") && report.contains("1 new conflicts"), "\(report)")
+                #expect(report.contains("In sync: pulled 1 events, pushed 1.") && report.contains("0 new annotations, 1 new conflicts"), "\(report)")
                 try await driver.wait("return document.getElementById('banner').textContent.includes('1 annotation in conflict')", "the conflict banner")
 
                 // What the last sync brought, and the article as it was before it.

@@ -25,9 +25,17 @@ struct ReaderCLITests {
     static func get(_ url: String, headers: [(String, String)] = []) async throws -> (status: UInt, body: String, cookie: String?) {
         var request = HTTPClientRequest(url: url)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-        let body = try await response.body.collect(upTo: 16 << 20)
-        return (response.status.code, String(buffer: body), response.headers.first(name: "Set-Cookie"))
+        // Not following the redirect `/open` answers: its cookie is the point.
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            let body = try await response.body.collect(upTo: 16 << 20)
+            try await client.shutdown()
+            return (response.status.code, String(buffer: body), response.headers.first(name: "Set-Cookie"))
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
     }
 
     @Test(.enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
