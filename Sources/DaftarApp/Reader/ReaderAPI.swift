@@ -76,77 +76,8 @@ public struct ReaderAPI: Sendable {
         var past: Past?
     }
 
-    public struct Value: Encodable, Sendable {
-        var value: String
-        var author: String
-        var time: Int64
-        /// ORIGIN:SEQ, what `resolve --keep` takes.
-        var event: String
-
-        init(_ v: RegisterValue) { (value, author, time, event) = (v.value, v.author, v.time, "\(v.dot.origin):\(v.dot.seq)") }
-    }
-
-    public struct Annotation: Encodable, Sendable {
-        var id: String
-        var article: String
-        var exact: String
-        var prefix: String
-        var suffix: String
-        var start: Int
-        var end: Int
-        var note: String
-        var motivation: String
-        var tags: [String]
-        var creator: String
-        var created: Int64
-        var modified: Int64
-        var deleted: Bool
-        var conflict: Bool
-        var noteValues: [Value]?
-        var motivationValues: [Value]?
-        var editsConcurrentWithDelete: [Value]?
-
-        /// From the projection row (the values of a conflict need the view).
-        init(_ row: AnnotationSummary) {
-            id = row.id
-            article = row.article
-            exact = row.anchor.exact
-            prefix = row.anchor.prefix
-            suffix = row.anchor.suffix
-            start = row.anchor.start
-            end = row.anchor.end
-            note = row.note
-            motivation = row.motivation
-            tags = row.tags
-            creator = row.creator
-            created = row.created
-            modified = row.modified
-            deleted = row.deleted
-            conflict = row.inConflict
-        }
-
-        init(_ view: AnnotationView) {
-            func values(_ register: Register) -> [Value]? { register.inConflict ? register.values.map(Value.init) : nil }
-            id = view.id
-            article = view.article
-            exact = view.anchor.exact
-            prefix = view.anchor.prefix
-            suffix = view.anchor.suffix
-            start = view.anchor.start
-            end = view.anchor.end
-            note = view.note.displayed?.value ?? ""
-            motivation = view.motivation.displayed?.value ?? ""
-            tags = view.tags.sorted { $0.key < $1.key }.map(\.value)
-            creator = view.creator
-            created = view.created
-            modified = view.modified
-            deleted = view.deleted
-            conflict = view.inConflict
-            noteValues = values(view.note)
-            motivationValues = values(view.motivation)
-            editsConcurrentWithDelete = view.editsConcurrentWithDelete.isEmpty ? nil : view.editsConcurrentWithDelete.map(Value.init)
-        }
-    }
+    /// An annotation with its times in milliseconds.
+    public typealias Annotation = AnnotationJSON<Int64>
 
     public struct Passage: Encodable, Sendable {
         var start: Int
@@ -155,21 +86,8 @@ public struct ReaderAPI: Sendable {
         var wholeWords: Bool
     }
 
-    public struct Hit: Encodable, Sendable {
-        var kind: String
-        var annotation: String?
-        var id: String
-        var title: String
-        var file: String
-        var published: String?
-        var snippet: String
-        /// Matched ranges in Unicode scalars of `snippet`.
-        var snippetMatches: [[Int]]
-        var score: Double
-    }
-
     public struct SearchResult: Encodable, Sendable {
-        var hits: [Hit]
+        var hits: [SearchHitJSON]
         /// Matching articles left out for having no date (with a date filter).
         var undated: Int
         var past: Past?
@@ -218,12 +136,12 @@ public struct ReaderAPI: Sendable {
         let past = try moment(asOf)
         if let past {
             let then = try store.article(id, at: past.moment)
-            (detail, tags, annotations) = (then.detail, then.tags, then.annotations.map(Annotation.init))
+            (detail, tags, annotations) = (then.detail, then.tags, then.annotations.map { Annotation($0, time: \.self) })
         } else {
             // Rows, not merge states: an article may carry hundreds (only conflicts need their values).
             (detail, tags) = (try store.article(id), try store.tags(of: .article(id)))
             annotations = try store.annotationSummaries(article: id, includeDeleted: true).map {
-                $0.inConflict ? Annotation(try store.annotation($0.id)) : Annotation($0)
+                $0.inConflict ? Annotation(try store.annotation($0.id), time: \.self) : Annotation($0, time: \.self)
             }
         }
         return Article(
@@ -259,10 +177,7 @@ public struct ReaderAPI: Sendable {
         let hits = try store.search(query, filter: filter, limit: limit, at: past?.moment)
         let undated = filter.leavesOutUndated ? try store.undatedMatches(query, filter: filter, at: past?.moment) : 0
         return SearchResult(
-            hits: hits.map {
-                Hit(kind: $0.kind.rawValue, annotation: $0.annotation, id: $0.id, title: $0.title, file: $0.file, published: $0.published,
-                    snippet: $0.snippet.text, snippetMatches: $0.snippet.matches.map { [$0.lowerBound, $0.upperBound] }, score: $0.score)
-            },
+            hits: hits.map(SearchHitJSON.init),
             undated: undated, past: past?.shown)
     }
 
@@ -271,7 +186,7 @@ public struct ReaderAPI: Sendable {
         return counts.map { TagCount(tag: $0.tag, annotations: $0.annotations, articles: $0.articles) }
     }
 
-    public func conflicts() throws -> [Annotation] { try store.conflicts().map(Annotation.init) }
+    public func conflicts() throws -> [Annotation] { try store.conflicts().map { Annotation($0, time: \.self) } }
 
     /// What changed since `since` (a WHEN); by default what the last sync brought.
     public func changes(since: String?) throws -> Changes {
@@ -316,9 +231,10 @@ public struct ReaderAPI: Sendable {
             throw DaftarError(.badInput, "the selection does not match the article's text there (the page and the archive disagree); reload the article")
         }
         let note = request.note ?? ""
-        return Annotation(try store.annotate(
+        let view = try store.annotate(
             article: id, target: .positions(start: request.start, end: request.end), note: note, tags: request.tags ?? [],
-            motivation: request.motivation.flatMap { $0.isEmpty ? nil : $0 }))
+            motivation: request.motivation.flatMap { $0.isEmpty ? nil : $0 })
+        return Annotation(view, time: \.self)
     }
 
     public struct EditRequest: Decodable, Sendable {
@@ -328,13 +244,13 @@ public struct ReaderAPI: Sendable {
 
     public func edit(annotation given: String, _ request: EditRequest) throws -> Annotation {
         guard request.note != nil || request.motivation != nil else { throw DaftarError(.badInput, "give a note or a motivation to write") }
-        return Annotation(try store.edit(annotation: try store.resolveAnnotation(given), note: request.note, motivation: request.motivation))
+        return Annotation(try store.edit(annotation: try store.resolveAnnotation(given), note: request.note, motivation: request.motivation), time: \.self)
     }
 
     public func setDeleted(annotation given: String, _ deleted: Bool) throws -> Annotation {
         let id = try store.resolveAnnotation(given)
         try store.setDeleted(annotation: id, deleted)
-        return Annotation(try store.annotation(id))
+        return Annotation(try store.annotation(id), time: \.self)
     }
 
     public struct TagRequest: Decodable, Sendable {
@@ -346,7 +262,7 @@ public struct ReaderAPI: Sendable {
         let id = try store.resolveAnnotation(given)
         if let add = request.add, !add.isEmpty { _ = try store.setTags(add, on: .annotation(id), add: true) }
         if let remove = request.remove, !remove.isEmpty { _ = try store.setTags(remove, on: .annotation(id), add: false) }
-        return Annotation(try store.annotation(id))
+        return Annotation(try store.annotation(id), time: \.self)
     }
 
     public struct ResolveRequest: Decodable, Sendable {
@@ -365,7 +281,7 @@ public struct ReaderAPI: Sendable {
         let resolution: Store.Resolution = if let keep = request.keep { .keep(keep) } else if request.delete == true { .delete } else {
             .write(note: request.note, motivation: request.motivation)
         }
-        return Annotation(try store.resolve(annotation: id, resolution))
+        return Annotation(try store.resolve(annotation: id, resolution), time: \.self)
     }
 
     // MARK: - Past moments

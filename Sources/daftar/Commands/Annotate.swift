@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaftarApp
 import DaftarCore
 import DaftarStore
 import Foundation
@@ -91,60 +92,11 @@ struct Annotate: ParsableCommand {
     }
 }
 
-/// An annotation as commands print it.
-struct AnnotationOutput: Encodable {
-    struct Value: Encodable {
-        var value: String
-        var author: String
-        var time: String
-        var event: String
-    }
-    var id: String
-    var article: String
-    var exact: String
-    var prefix: String
-    var suffix: String
-    var start: Int
-    var end: Int
-    var note: String
-    var motivation: String
-    var tags: [String]
-    var creator: String
-    var created: String
-    var modified: String
-    var deleted: Bool
-    var conflict: Bool
-    var noteValues: [Value]?
-    var motivationValues: [Value]?
-    var editsConcurrentWithDelete: [Value]?
+/// An annotation as commands print it: times in local time.
+typealias AnnotationOutput = AnnotationJSON<String>
 
-    init(_ view: AnnotationView) {
-        func values(_ register: Register) -> [Value]? {
-            register.inConflict ? register.values.map(Self.value) : nil
-        }
-        id = view.id
-        article = view.article
-        exact = view.anchor.exact
-        prefix = view.anchor.prefix
-        suffix = view.anchor.suffix
-        start = view.anchor.start
-        end = view.anchor.end
-        note = view.note.displayed?.value ?? ""
-        motivation = view.motivation.displayed?.value ?? ""
-        tags = view.tags.sorted { $0.key < $1.key }.map(\.value)
-        creator = view.creator
-        created = view.createdText ?? Terminal.time(view.created)
-        modified = Terminal.time(view.modified)
-        deleted = view.deleted
-        conflict = view.inConflict
-        noteValues = values(view.note)
-        motivationValues = values(view.motivation)
-        editsConcurrentWithDelete = view.editsConcurrentWithDelete.isEmpty ? nil : view.editsConcurrentWithDelete.map(Self.value)
-    }
-
-    static func value(_ v: RegisterValue) -> Value {
-        Value(value: v.value, author: v.author, time: Terminal.time(v.time), event: "\(v.dot.origin):\(v.dot.seq)")
-    }
+extension AnnotationJSON where Time == String {
+    init(_ view: AnnotationView) { self.init(view, time: Terminal.time, created: view.createdText) }
 }
 
 struct Annotations: ParsableCommand {

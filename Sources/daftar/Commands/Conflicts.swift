@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaftarApp
 import DaftarCore
 import DaftarStore
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaftarApp
 import DaftarCore
 import DaftarStore
 import Foundation
@@ -86,19 +87,6 @@ struct Search: ParsableCommand {
         return Array(words[..<end] + words[(end + 1)...])
     }
 
-    struct Hit: Encodable {
-        var kind: String
-        var annotation: String?
-        var id: String
-        var title: String
-        var file: String
-        var published: String?
-        var snippet: String
-        var snippetMatches: [[Int]]
-        var matches: [[Int]]
-        var score: Double
-    }
-
     /// Runs `body`, naming the flag in a refused raw expression (the library names none).
     func naming<T>(_ body: () throws -> T) throws -> T {
         do {
@@ -122,13 +110,7 @@ struct Search: ParsableCommand {
                 Terminal.note("left out \(undated) matching article\(undated == 1 ? "" : "s") without a date; --include-undated keeps them")
             }
         }
-        if json {
-            func pairs(_ ranges: [Range<Int>]) -> [[Int]] { ranges.map { [$0.lowerBound, $0.upperBound] } }
-            return try Terminal.printJSON(hits.map {
-                Hit(kind: $0.kind.rawValue, annotation: $0.annotation, id: $0.id, title: $0.title, file: $0.file, published: $0.published, snippet: $0.snippet.text,
-                    snippetMatches: pairs($0.snippet.matches), matches: pairs($0.bodyMatches), score: $0.score)
-            })
-        }
+        if json { return try Terminal.printJSON(hits.map(SearchHitJSON.init)) }
         let mark = Terminal.highlight
         let calendar = try daftar.calendar(live)
         for hit in hits {
