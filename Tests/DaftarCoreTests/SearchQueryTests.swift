@@ -42,6 +42,32 @@ struct SearchQueryTests {
         #expect(SearchQuery.splitPhrases("1404").isEmpty)  // numbers are not split
     }
 
+    /// A compound in three pieces: `و` between two words, on its own or joined to either.
+    @Test func compoundsSplitAroundAnd() {
+        for (word, left, right) in [("صداوسیما", "صدا", "سیما"), ("رفتوامد", "رفت", "امد"), ("حملونقل", "حمل", "نقل")] {
+            let phrases = SearchQuery.splitPhrases(word)
+            #expect(phrases.contains([left, "و", right]), "\(word)")
+            #expect(phrases.contains([left, "و" + right]), "\(word)")
+            #expect(phrases.contains([left + "و", right]), "\(word)")
+        }
+        // A و at a word's edge, or with one letter beside it, is no compound's "and".
+        #expect(!SearchQuery.splitPhrases("وزیران").contains { $0.count == 3 })
+        #expect(!SearchQuery.splitPhrases("گفتگو").contains { $0.count == 3 })
+        #expect(!SearchQuery.splitPhrases("بودن").contains { $0.count == 3 })
+        // Bounded: many و, at most maxAndSplits compounds (three forms each).
+        let many = SearchQuery.splitPhrases("ابوابوابوابوابواب").filter { $0.count == 3 || $0.contains { $0 == "و" } }
+        #expect(many.filter { $0.count == 3 }.count == SearchQuery.maxAndSplits)
+    }
+
+    /// Three adjacent words also match joined into one; the expression stays bounded.
+    @Test func threeWordsJoin() throws {
+        let expression = try SearchQuery(parsing: "صدا و سیما").ftsExpression
+        #expect(expression.contains(#""صداوسیما""#), "\(expression)")
+        #expect(expression.contains(#""صداو""#) && expression.contains(#""وسیما""#), "\(expression)")
+        let six = try SearchQuery(parsing: "یک دو سه چهار پنج شش").ftsExpression
+        #expect(six.utf8.count < 20_000, "\(six.utf8.count) bytes")
+    }
+
     @Test func joinsAreBoundedToRuns() throws {
         let eight = try SearchQuery(parsing: "یک دو سه چهار پنج شش هفت هشت")
         let fts = eight.ftsExpression

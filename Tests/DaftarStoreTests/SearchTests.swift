@@ -51,6 +51,28 @@ struct SearchTests {
         #expect(try files("كرملين") == (try files("کرملین")))
     }
 
+    /// Compounds in three pieces, on a text written for this test: `رفت و آمد` spaced,
+    /// `صداوسیما` joined, `حمل‌ونقل` with a ZWNJ; each found however the query writes it.
+    @Test func compoundsInThreePieces() throws {
+        let extra = try fixture.write("c/compound.txt", "عنوان\nگزارش رفت و آمد مرزی و برنامهٔ صداوسیما دربارهٔ حمل‌ونقل کالا.")
+        try store.ingest([try SourceFile.read(path: extra)])
+        // Typed as one word (joined, with ZWNJs): this article — and the seeds that write the
+        // same compound (000 spaced, «صدا و سیما»; 003 joined, «حملونقل»).
+        for (query, also) in [("رفت‌وآمد", nil), ("رفتوآمد", nil), ("صداوسیما", Self.s000), ("صدا‌و‌سیما", Self.s000), ("حملونقل", Self.s003)] {
+            let found = try files(query)
+            #expect(found == Set(["compound.txt"] + [also].compactMap { $0 }), "query \(query): \(found.sorted())")
+        }
+        // Typed as words, every word must occur (others may hold them apart); joined, they find it.
+        for query in ["رفت وآمد", "صدا و سیما", "صدا وسیما", "حمل و نقل"] {
+            let found = try files(query)
+            #expect(found.contains("compound.txt"), "query \(query): \(found.sorted())")
+        }
+        // Three words typed apart find the seed that joins them.
+        #expect(try files("حمل و نقل").contains(Self.s003))
+        // Order is kept: the pieces the other way round are another phrase.
+        #expect(try files("سیماوصدا").isEmpty)
+    }
+
     /// Hamza forms: the seeds write `رئیس` and `مسائل`; typed with yeh they are found, and
     /// the reverse; a word-final hamza after a long vowel is optional.
     @Test func hamzaForms() throws {

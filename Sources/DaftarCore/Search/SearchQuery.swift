@@ -17,11 +17,12 @@
 /// Persian writes one word joined, with a zero-width non-joiner, or spaced (`بینالمللی`,
 /// `بین‌المللی`, `بین المللی`). Each plain word therefore also matches as the phrase of its
 /// two halves (at a ZWNJ it had, else at each split leaving two or more letters on each side),
-/// and adjacent plain words also match joined into one word; in a quoted phrase, too, adjacent
-/// words may be written joined. The expansion is bounded: at
-/// most ``maxSplitsPerWord`` splits per word (those nearest the word's ends first, where
-/// Persian attaches affixes), joins only within runs of ``maxJoinRun`` words, and at most
-/// ``maxTerms`` terms per query.
+/// or of three pieces around a `و` ("and") inside it (`صداوسیما` finds `صدا و سیما`); two or
+/// three adjacent plain words also match joined into one word; in a quoted phrase, too,
+/// adjacent words may be written joined. The expansion is bounded: at most
+/// ``maxSplitsPerWord`` splits per word (those nearest the word's ends first, where Persian
+/// attaches affixes) and ``maxAndSplits`` compounds, joins only within runs of ``maxJoinRun``
+/// words, and at most ``maxTerms`` terms per query.
 public struct SearchQuery: Sendable, Hashable {
     /// A matchable unit.
     public indirect enum Term: Sendable, Hashable {
@@ -280,21 +281,51 @@ public struct SearchQuery: Sendable, Hashable {
             points = []
         }
         guard scalars.allSatisfy({ !("0"..."9").contains($0) }) else { return [] }  // numbers are not split
-        return points.map { [piece(0..<$0), piece($0..<n)] }
+        let phrases = points.map { [piece(0..<$0), piece($0..<n)] }
+        return phrases + andPhrases(word).filter { !phrases.contains($0) }
     }
 
-    /// All ways to read a run of words, each adjacent pair either separate or joined.
+    /// A compound in three pieces: `و` ("and") between two words of two letters or more,
+    /// written as its own word or joined to either side (رفتوآمد → رفت و آمد, رفت وآمد,
+    /// رفتو آمد). At most ``maxAndSplits`` of them, nearest the middle.
+    public static func andPhrases(_ word: String) -> [[String]] {
+        let scalars = Array(word.unicodeScalars)
+        func piece(_ r: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[r])) }
+        let n = scalars.count
+        guard n >= 5 else { return [] }
+        let ands = (2..<(n - 2)).filter { scalars[$0] == "و" }.sorted { (abs(2 * $0 - n), $0) < (abs(2 * $1 - n), $1) }
+        return ands.prefix(maxAndSplits).flatMap { at -> [[String]] in
+            let (left, right) = (piece(0..<at), piece((at + 1)..<n))
+            return [[left, "و", right], [left, "و" + right], [left + "و", right]]
+        }
+    }
+
+    /// How many `و` inside one word are tried as a compound's "and".
+    public static let maxAndSplits = 2
+
+    /// Words joined into one, or — a compound with `و` — read in three pieces
+    /// (`رفت وآمد` finds `رفت و آمد`).
+    static func joinedForms(_ word: String) -> String {
+        let forms = [quote([word])] + andPhrases(word).map(quote)
+        return forms.count == 1 ? forms[0] : "(\(forms.joined(separator: " OR ")))"
+    }
+
+    /// All ways to read a run of words: each word alone, or two or three adjacent words joined
+    /// into one (`صدا و سیما` finds `صداوسیما`). Within a run of ``maxJoinRun`` words, so the
+    /// expression stays bounded (at most 24 readings of a six-word run).
     static func segmentations(_ words: [String], _ splits: [[Int]]) -> String {
+        var memo: [Int: String?] = [:]
         func go(_ i: Int) -> String? {
             if i == words.count { return nil }
-            let single = alternatives(words[i], splits: splits[i])
-            let restAfterSingle = go(i + 1)
-            let asTyped = restAfterSingle.map { "\(single) AND \($0)" } ?? single
-            guard i + 1 < words.count else { return asTyped }
-            let joined = quote([words[i] + words[i + 1]])
-            let restAfterJoined = go(i + 2)
-            let asJoined = restAfterJoined.map { "\(joined) AND \($0)" } ?? joined
-            return "(\(asTyped)) OR (\(asJoined))"
+            if let known = memo[i] { return known }
+            var readings: [String] = []
+            for width in 1...3 where i + width <= words.count {
+                let head = width == 1 ? alternatives(words[i], splits: splits[i]) : joinedForms(words[i..<(i + width)].joined())
+                readings.append(go(i + width).map { "\(head) AND \($0)" } ?? head)
+            }
+            let reading = readings.count == 1 ? readings[0] : readings.map { "(\($0))" }.joined(separator: " OR ")
+            memo[i] = reading
+            return reading
         }
         return go(0) ?? ""
     }

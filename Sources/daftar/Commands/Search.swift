@@ -28,7 +28,8 @@ struct Search: ParsableCommand {
             PERSIAN
             Letters are folded (ي→ی, ك→ک, ة/ۀ→ه, أ/إ/آ→ا, ؤ→و), digits too (۱۴۰۴, ١٤٠٤ → 1404), and \
             zero-width non-joiners, diacritics and tatweel are ignored inside a word. A word also \
-            matches written in two parts (بینالمللی finds بین المللی, می‌کنند finds می کنند) and \
+            matches written in two parts (بینالمللی finds بین المللی, می‌کنند finds می کنند), a \
+            compound with و in three (صداوسیما finds صدا و سیما and صدا وسیما), and two or three \
             adjacent words also match joined (همکاری های finds همکاریهای).
 
             RESULTS
