@@ -30,18 +30,8 @@ public struct ReaderAPI: Sendable {
         var time: Int64
     }
 
-    public struct ArticleItem: Encodable, Sendable {
-        var id: String
-        var title: String
-        var published: String?
-        var file: String
-        var added: Int64
-
-        init(_ s: ArticleSummary) { (id, title, published, file, added) = (s.id, s.title, s.published, s.file, s.added) }
-    }
-
     public struct ArticlePage: Encodable, Sendable {
-        var articles: [ArticleItem]
+        var articles: [ArticleSummary]
         var offset: Int
         /// True when there are more after this page.
         var more: Bool
@@ -56,21 +46,13 @@ public struct ReaderAPI: Sendable {
         var moment: String
     }
 
-    public struct Source: Encodable, Sendable {
-        var article: String
-        var file: String
-        var origin: String
-        var time: Int64
-        var author: String
-    }
-
     public struct Article: Encodable, Sendable {
         var id: String
         var title: String
         var published: String?
         var file: String
         var body: String
-        var sources: [Source]
+        var sources: [ArticleSource]
         var tags: [String]
         var annotations: [Annotation]
         var past: Past?
@@ -126,7 +108,7 @@ public struct ReaderAPI: Sendable {
         let past = try moment(asOf)
         let rows = try past.map { try store.articles(limit: offset + limit + 1, at: $0.moment).dropFirst(offset) }
             ?? store.articles(limit: limit + 1, offset: offset)[...]
-        return ArticlePage(articles: rows.prefix(limit).map(ArticleItem.init), offset: offset, more: rows.count > limit, past: past?.shown)
+        return ArticlePage(articles: Array(rows.prefix(limit)), offset: offset, more: rows.count > limit, past: past?.shown)
     }
 
     /// One article with its tags and annotations (deleted ones too: the page offers restore).
@@ -147,7 +129,7 @@ public struct ReaderAPI: Sendable {
         return Article(
             id: detail.summary.id, title: detail.summary.title, published: detail.summary.published, file: detail.summary.file,
             body: detail.body,
-            sources: detail.sources.map { Source(article: $0.article, file: $0.file, origin: $0.origin, time: $0.time, author: $0.author) },
+            sources: detail.sources,
             tags: tags.sorted { $0.key < $1.key }.map(\.value), annotations: annotations, past: past?.shown)
     }
 

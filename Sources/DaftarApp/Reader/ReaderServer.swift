@@ -110,17 +110,29 @@ struct WebFiles: Sendable {
     let files: [String: (type: String, bytes: ByteBuffer)]
 
     static func load() throws -> WebFiles {
-        guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Web") else {
-            throw DaftarError(.badStore, "the reader's files are missing from this installation")
-        }
+        let missing = "the reader's page is missing from this installation: copy Daftar_DaftarApp.resources from the build folder (.build/release) beside the daftar binary"
+        guard let folder = folder() else { throw DaftarError(.badStore, missing) }
         var files: [String: (String, ByteBuffer)] = [:]
         for (name, type) in [("index.html", "text/html; charset=utf-8"), ("reader.js", "text/javascript; charset=utf-8"), ("reader.css", "text/css; charset=utf-8")] {
             guard let data = FileManager.default.contents(atPath: folder.appendingPathComponent(name).path) else {
-                throw DaftarError(.badStore, "the reader's file \(name) is missing from this installation")
+                throw DaftarError(.badStore, missing)
             }
             files[name] = (type, ByteBuffer(bytes: data))
         }
         return WebFiles(files: files)
+    }
+
+    /// The package's resource bundle beside the binary (as SwiftPM builds it, and as the README
+    /// installs it), else the source folder it was built from. Not `Bundle.module`, which stops
+    /// the process when it finds neither.
+    static func folder() -> URL? {
+        let bundle = "Daftar_DaftarApp.resources/Web"
+        var candidates = [Bundle.main.bundleURL.appendingPathComponent(bundle)]
+        if let binary = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent() {
+            candidates.append(binary.appendingPathComponent(bundle))
+        }
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Web"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path) }
     }
 
     func response(_ name: String) -> Response {
