@@ -107,7 +107,6 @@ let package = Package(
             dependencies: [
                 "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp", "DaftarWebDriver", "DaftarTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -51,7 +51,7 @@ struct ReaderAPITests {
     func crossSiteWritesAreRefused() async throws {
         let fixture = try ReaderFixture()
         let access = ReaderAccess(host: "127.0.0.1")
-        let events = try fixture.store.count("events")
+        let events = try fixture.store.status().events
         try await fixture.application(access: access).test(.live) { client in
             let cookie = try await client.signIn(access)
             let body = jsonText(["start": 0, "end": 5, "exact": String(String.UnicodeScalarView(Array(try fixture.store.article(fixture.mixedID).body.unicodeScalars)[0..<5]))])
@@ -60,10 +60,10 @@ struct ReaderAPITests {
                 #expect(response.status == .forbidden, "Origin \(origin ?? "none"): \(response.status)")
                 #expect(response.text.contains("must come from the reader's own page"), "\(response.text)")
             }
-            #expect(try fixture.store.count("events") == events)
+            #expect(try fixture.store.status().events == events)
             let allowed = try await client.call(.post, "/api/articles/\(fixture.mixedID)/annotations", cookie: cookie, json: body)
             #expect(allowed.status == .ok, "\(allowed.text)")
-            #expect(try fixture.store.count("events") == events + 1)
+            #expect(try fixture.store.status().events == events + 1)
         }
     }
 
@@ -114,7 +114,7 @@ struct ReaderAPITests {
                 #expect(stored.prefix.unicodeScalars.count == min(32, stored.start))
             }
             // The page and the archive disagreeing on the text there: refused, nothing written.
-            let events = try fixture.store.count("events")
+            let events = try fixture.store.status().events
             let wrong = try await client.call(.post, "/api/articles/\(fixture.mixedID)/annotations", cookie: cookie, json: jsonText(["start": 3, "end": 9, "exact": "not this"]))
             #expect(wrong.status == .badRequest)
             #expect(wrong.text.contains("does not match the article's text there"), "\(wrong.text)")
@@ -122,7 +122,7 @@ struct ReaderAPITests {
             #expect(outside.status == .badRequest)
             let malformed = try await client.call(.post, "/api/articles/\(fixture.mixedID)/annotations", cookie: cookie, json: "{\"start\": \"a\"}")
             #expect(malformed.status == .badRequest)
-            #expect(try fixture.store.count("events") == events)
+            #expect(try fixture.store.status().events == events)
         }
     }
 
@@ -160,7 +160,7 @@ struct ReaderAPITests {
         try other.setAuthor("سارا")
         _ = try fixture.store.edit(annotation: view.id, note: "از اینجا", motivation: nil)
         _ = try other.edit(annotation: view.id, note: "از سارا", motivation: nil)
-        try fixture.store.receive(try other.allEvents().filter { $0.origin == other.identity!.origin })
+        try fixture.store.receiveAll(from: other)
         try await fixture.application(access: access).test(.live) { client in
             let cookie = try await client.signIn(access)
             let status = try await client.call(.get, "/api/status", cookie: cookie)

@@ -198,7 +198,7 @@ struct ReaderBrowserTests {
         let beforeEdits = try fixture.store.status().events
         _ = try fixture.store.edit(annotation: view.id, note: "از اینجا", motivation: nil)
         _ = try other.edit(annotation: view.id, note: "از سارا", motivation: nil)
-        try fixture.store.receive(try other.allEvents().filter { $0.origin == other.identity!.origin })
+        try fixture.store.receiveAll(from: other)
         let second = try fixture.store.annotate(article: fixture.mixedID, target: .quote("Shahed-136", prefix: nil, suffix: nil, occurrence: nil), note: "پیش‌نویس")
         try await Browser.withReader(fixture) { driver, base in
             try await driver.wait("return !document.getElementById('banner').hidden && document.getElementById('banner').textContent.includes('1 annotation in conflict')", "the conflict banner")

@@ -39,7 +39,7 @@ final class ReaderFixture: @unchecked Sendable {
     /// Another store at `name` holding everything this one holds (for conflicts).
     func replica(_ name: String) throws -> Store {
         let other = try Store.open(at: directory + "/\(name).sqlite", forWriting: true)
-        try other.receive(try store.allEvents())
+        try other.receiveAll(from: store)
         return other
     }
 
@@ -76,18 +76,11 @@ func jsonText(_ value: [String: Any]) -> String {
     String(decoding: try! JSONSerialization.data(withJSONObject: value), as: UTF8.self)
 }
 
-import GRDB
-
 extension Store {
-    func count(_ table: String) throws -> Int {
-        try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
-    }
-
-    /// All events in log order, parsed from their stored bytes.
-    func allEvents() throws -> [Event] {
-        try writer.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM events ORDER BY position").map { try Event(bytes: $0) }
-        }
+    /// What `other` holds that this store lacks, received as a sync would (one page: these
+    /// stores are small).
+    func receiveAll(from other: Store) throws {
+        _ = try receive(try other.page(for: PullRequest(have: try heads(), maxBytes: 64 << 20)).events)
     }
 }
 
