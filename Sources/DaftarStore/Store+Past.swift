@@ -110,20 +110,23 @@ extension Store {
         }
     }
 
-    /// A scratch store in memory holding `events` and every projection derived from them by
-    /// the same rules as this store's: a past view of the whole archive. It is never written.
-    static func scratch(_ events: [Event], now: @escaping @Sendable () -> Int64) throws -> Store {
-        let store = try Store.inMemory(now: now)
-        try store.writer.write { db in
-            try db.execute(sql: "DROP TRIGGER events_extend_chain")
-            try store.append(events, db)
-        }
+    /// An empty scratch store — in memory, or in the file at `path` — that derives every
+    /// projection from the events appended to it by the same rules as this store's. It is not a
+    /// log of its own: it takes copies of stored events as they are (even of a broken chain),
+    /// so its chain trigger is dropped. It is never written otherwise.
+    static func scratch(at path: String? = nil, now: @escaping @Sendable () -> Int64) throws -> Store {
+        let store = try path.map { try Store.over(DatabaseQueue(path: $0, configuration: configuration(readOnly: false)), identity: nil, path: $0, now: now) }
+            ?? Store.inMemory(now: now)
+        try store.writer.write { db in try db.execute(sql: "DROP TRIGGER events_extend_chain") }
         return store
     }
 
     /// This store as it was at `moment`: a scratch store derived from exactly the events held
-    /// then. The live projections are not touched.
+    /// then — a past view of the whole archive. The live projections are not touched.
     public func past(_ moment: PastMoment) throws -> Store {
-        try Self.scratch(pastEvents(moment), now: now)
+        let store = try Self.scratch(now: now)
+        let events = try pastEvents(moment)
+        try store.writer.write { db in try store.append(events, db) }
+        return store
     }
 }

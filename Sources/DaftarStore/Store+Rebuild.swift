@@ -261,9 +261,7 @@ extension Store {
         defer {
             for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        let scratch = try Store.over(DatabaseQueue(path: path, configuration: Self.configuration(readOnly: false)), identity: nil, path: path, now: now)
-        // Not a log of its own: it holds copies of verified events, even of a broken chain.
-        try scratch.writer.write { db in try db.execute(sql: "DROP TRIGGER events_extend_chain") }
+        let scratch = try Store.scratch(at: path, now: now)
         try writer.read { db in
             let rows = try Data.fetchCursor(db, sql: "SELECT body FROM events ORDER BY position")
             var batch: [Event] = []

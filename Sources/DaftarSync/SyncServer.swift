@@ -60,6 +60,9 @@ public func buildApplication(
         logger: logger)
 }
 
+/// `host` as a URL writes it: an IPv6 address in brackets (`[::1]`).
+public func urlHost(_ host: String) -> String { host.contains(":") ? "[\(host)]" : host }
+
 /// Why a server could not start listening, told apart by the error's type and errno (never its
 /// text), for the caller to word.
 public enum ListenFailure: Sendable, Equatable {
@@ -116,20 +119,32 @@ func json(_ bytes: [UInt8]) throws -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
-/// 401 unless `Authorization: Bearer <token>`, compared in constant time.
-struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+/// A secret a request must present (a bearer token, the reader's key), compared in constant
+/// time: both sides are hashed, so the comparison takes the same time whatever the lengths.
+public struct SecretCheck: Sendable {
     let expected: [UInt8]
 
-    init(token: String) { expected = Array(SHA256.hash(data: Array(token.utf8))) }
+    public init(_ secret: String) { expected = Array(SHA256.hash(data: Array(secret.utf8))) }
+
+    /// True when `given` is the secret (an empty one never is).
+    public func matches(_ given: String) -> Bool {
+        let digest = Array(SHA256.hash(data: Array(given.utf8)))
+        var difference: UInt8 = 0
+        for (a, b) in zip(digest, expected) { difference |= a ^ b }
+        return difference == 0 && !given.isEmpty
+    }
+}
+
+/// 401 unless `Authorization: Bearer <token>`, compared in constant time.
+struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: SecretCheck
+
+    init(token: String) { self.token = SecretCheck(token) }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
-        // Hash both sides so the comparison takes the same time whatever the lengths.
-        let digest = Array(SHA256.hash(data: Array(given.utf8)))
-        var difference: UInt8 = 0
-        for (a, b) in zip(digest, expected) { difference |= a ^ b }
-        guard difference == 0, !given.isEmpty else {
+        guard token.matches(given) else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "missing or wrong bearer token")
         }
         return try await next(request, context)

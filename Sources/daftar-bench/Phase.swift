@@ -30,6 +30,12 @@ struct Phase {
         return Double(usage.ru_maxrss) / 1024
     }
 
+    /// The nearest-rank percentile `p` (0…1) of `values`.
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted[max(0, min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1))]
+    }
+
     func corpus() throws -> Corpus {
         var seeds: [String] = []
         let seedsDir = FileManager.default.currentDirectoryPath + "/seeds"
@@ -280,15 +286,14 @@ struct Phase {
         _ = try latencies(expanded: true)  // warm the page cache
         let plain = try latencies(expanded: false)
         let expanded = try latencies(expanded: true)
-        func percentile(_ xs: [Double], _ p: Double) -> Double { xs[min(xs.count - 1, Int(Double(xs.count) * p))] }
         return [
-            Figure("search", size, "p50_ms", percentile(expanded, 0.50), "ms"),
-            Figure("search", size, "p95_ms", percentile(expanded, 0.95), "ms"),
-            Figure("search", size, "p99_ms", percentile(expanded, 0.99), "ms"),
-            Figure("search", size, "no_variants_p50_ms", percentile(plain, 0.50), "ms"),
-            Figure("search", size, "no_variants_p95_ms", percentile(plain, 0.95), "ms"),
-            Figure("search", size, "variant_cost_p50_ratio", percentile(expanded, 0.50) / percentile(plain, 0.50), "×"),
-            Figure("search", size, "variant_cost_p95_ratio", percentile(expanded, 0.95) / percentile(plain, 0.95), "×"),
+            Figure("search", size, "p50_ms", Self.percentile(expanded, 0.50), "ms"),
+            Figure("search", size, "p95_ms", Self.percentile(expanded, 0.95), "ms"),
+            Figure("search", size, "p99_ms", Self.percentile(expanded, 0.99), "ms"),
+            Figure("search", size, "no_variants_p50_ms", Self.percentile(plain, 0.50), "ms"),
+            Figure("search", size, "no_variants_p95_ms", Self.percentile(plain, 0.95), "ms"),
+            Figure("search", size, "variant_cost_p50_ratio", Self.percentile(expanded, 0.50) / Self.percentile(plain, 0.50), "×"),
+            Figure("search", size, "variant_cost_p95_ratio", Self.percentile(expanded, 0.95) / Self.percentile(plain, 0.95), "×"),
             Figure("search", size, "queries", Double(mix.count), "queries"),
             Figure("search", size, "peak_rss", Self.peakRSS(), "MiB"),
         ]

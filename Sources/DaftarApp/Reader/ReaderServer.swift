@@ -1,4 +1,3 @@
-import Crypto
 import DaftarCore
 import DaftarStore
 import DaftarSync
@@ -50,7 +49,7 @@ public enum ReaderRoutes {
 public final class ReaderAccess: Sendable {
     /// The random secret the printed URL carries; opening it sets the cookie.
     public let secret: String
-    let digest: [UInt8]
+    let check: SecretCheck
     /// The host it listens on (a loopback address).
     let host: String
     private let boundPort = Mutex<Int>(0)
@@ -58,7 +57,7 @@ public final class ReaderAccess: Sendable {
     public init(host: String, secret: String = ReaderAccess.newSecret()) {
         self.host = host
         self.secret = secret
-        digest = Array(SHA256.hash(data: Array(secret.utf8)))
+        check = SecretCheck(secret)
     }
 
     /// 256 random bits, base64url.
@@ -73,7 +72,7 @@ public final class ReaderAccess: Sendable {
     }
 
     /// The address as a URL's host part.
-    var shownHost: String { host.contains(":") ? "[\(host)]" : host }
+    var shownHost: String { urlHost(host) }
 
     /// The URL to print: opening it signs the browser in.
     public var openURL: String { "http://\(shownHost):\(port)/open?key=\(secret)" }
@@ -90,12 +89,7 @@ public final class ReaderAccess: Sendable {
     }
 
     /// Constant-time comparison with the secret.
-    func matches(_ given: String) -> Bool {
-        let hash = Array(SHA256.hash(data: Array(given.utf8)))
-        var difference: UInt8 = 0
-        for (a, b) in zip(hash, digest) { difference |= a ^ b }
-        return difference == 0 && !given.isEmpty
-    }
+    func matches(_ given: String) -> Bool { check.matches(given) }
 
     /// Whether `host` is a loopback address or name, the only kind the reader listens on.
     public static func isLoopback(_ host: String) -> Bool {
@@ -352,6 +346,12 @@ func number(_ given: String?, _ name: String, default value: Int, in range: Clos
     return n
 }
 
+/// The last line of a sync's stream: the summary, and whether anything stayed behind.
+struct SyncResultLine: Encodable {
+    var result: SyncSummary
+    var failed: Bool
+}
+
 /// A sync with a named peer, streamed as JSON lines: `{"progress": {"pulled", "pushed"}}` as
 /// pages move, then `{"result": SUMMARY}` — the same summary `daftar sync --json` prints — or
 /// `{"error": {"code", "message"}}`.
@@ -370,9 +370,7 @@ func syncStream(_ store: Store, peerName: String) async throws -> Response {
                 })
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            var bytes = Array(#"{"result":"#.utf8) + Array(try encoder.encode(summary))
-            bytes += Array(#","failed":\#(summary.failed)}"#.utf8) + [0x0A]
-            continuation.yield(ByteBuffer(bytes: bytes))
+            continuation.yield(ByteBuffer(bytes: try encoder.encode(SyncResultLine(result: summary, failed: summary.failed)) + [0x0A]))
         } catch let error as DaftarError {
             send(["error": ["code": .string(error.code.rawValue), "message": .string(error.message)]])
         } catch {

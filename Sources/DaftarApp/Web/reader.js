@@ -48,14 +48,17 @@ async function api(method, path, body) {
     options.body = JSON.stringify(body);
   }
   const response = await fetch(path, options);
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try { message = (await response.json()).error.message; } catch (_) { /* keep the status */ }
-    const error = new Error(message);
-    error.status = response.status;
-    throw error;
-  }
+  if (!response.ok) throw await failure(response);
   return response.json();
+}
+
+/** An Error carrying the server's one-line message (else the status) and the status. */
+async function failure(response) {
+  let message = `${response.status} ${response.statusText}`;
+  try { message = (await response.json()).error.message; } catch (_) { /* keep the status */ }
+  const error = new Error(message);
+  error.status = response.status;
+  return error;
 }
 
 function query(params) {
@@ -567,9 +570,7 @@ async function syncNow(name, output) {
   output.replaceChildren(el("span", { class: "progress" }, "starting…"));
   const response = await fetch(`/api/peers/${encodeURIComponent(name)}/sync`, { method: "POST", credentials: "same-origin" });
   if (!response.ok) {
-    let message = response.statusText;
-    try { message = (await response.json()).error.message; } catch (_) { /* keep */ }
-    output.replaceChildren(el("p", { class: "error" }, message));
+    output.replaceChildren(el("p", { class: "error" }, (await failure(response)).message));
     return;
   }
   const reader = response.body.getReader();

@@ -55,13 +55,8 @@ public struct Anchoring: Sendable {
             defer { if action != .ignorable { inWord = action != .separator } }
             switch action {
             case .keep:
-                // A word-final ء after a long vowel is dropped, as search folds it (the word
-                // ends where the next scalar that is not ignorable separates, or the text ends).
-                if s.value == PersianFolding.hamza, inWord, let last = folded.last, PersianFolding.isLongVowel(last.value),
-                    scalars[(i + 1)...].first(where: { PersianFolding.action(for: $0) != .ignorable })
-                        .map({ PersianFolding.action(for: $0) == .separator }) ?? true {
-                    break
-                }
+                // A word-final ء after a long vowel is dropped, as search folds it.
+                if dropsHamza(scalars, at: i, after: inWord ? folded.last : nil) { break }
                 folded.append(s)
                 origin.append(i..<i + 1)
             case .replace(let r):
@@ -74,6 +69,19 @@ public struct Anchoring: Sendable {
             }
         }
         return (folded, origin)
+    }
+
+    /// True when `scalars[i]` is a ء that folding drops: after `letter` (the folded letter
+    /// before it in its word, if any) when that is a long vowel, and at the word's end.
+    static func dropsHamza(_ scalars: [Unicode.Scalar], at i: Int, after letter: Unicode.Scalar?) -> Bool {
+        scalars[i].value == PersianFolding.hamza && letter.map { PersianFolding.isLongVowel($0.value) } == true
+            && separates(scalars[(i + 1)...].first { PersianFolding.action(for: $0) != .ignorable })
+    }
+
+    /// True when `scalar` (the nearest one that is not ignorable) ends a word: a separator, or
+    /// none — the text's edge.
+    static func separates(_ scalar: Unicode.Scalar?) -> Bool {
+        scalar.map { PersianFolding.action(for: $0) == .separator } ?? true
     }
 
     public static func foldedScalars(_ text: String) -> [Unicode.Scalar] {
@@ -91,10 +99,7 @@ public struct Anchoring: Sendable {
         while end < body.count {
             let scalar = body[end]
             let isMark = [.nonspacingMark, .enclosingMark, .spacingMark].contains(scalar.properties.generalCategory)
-            let droppedHamza = scalar.value == PersianFolding.hamza && end > 0
-                && PersianFolding.isLongVowel(PersianFolding.folded(body[end - 1]).value)
-                && (body[(end + 1)...].first { PersianFolding.action(for: $0) != .ignorable }.map { PersianFolding.action(for: $0) == .separator } ?? true)
-            guard isMark || droppedHamza else { break }
+            guard isMark || Self.dropsHamza(body, at: end, after: end > 0 ? PersianFolding.folded(body[end - 1]) : nil) else { break }
             end += 1
         }
         return end
@@ -102,10 +107,9 @@ public struct Anchoring: Sendable {
 
     /// True when `match` starts and ends at word boundaries (not inside a longer word).
     public func isWholeWords(_ match: Match) -> Bool {
-        func separates(_ scalar: Unicode.Scalar?) -> Bool { scalar.map { PersianFolding.action(for: $0) == .separator } ?? true }
         let before = body[..<match.lowerBound].last { PersianFolding.action(for: $0) != .ignorable }
         let after = body[match.upperBound...].first { PersianFolding.action(for: $0) != .ignorable }
-        return separates(before) && separates(after)
+        return Self.separates(before) && Self.separates(after)
     }
 
     /// Every occurrence of `quote`, in reading order (overlapping ones included).

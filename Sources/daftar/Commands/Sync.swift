@@ -84,7 +84,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try parsedListen()
         let store = try daftar.openStore(forWriting: false)
-        let shown = host.contains(":") ? "[\(host)]" : host
+        let shown = urlHost(host)
         let token: String
         // A token generated here is written only once the socket is bound: a failed start
         // leaves no file behind.
@@ -119,7 +119,7 @@ struct Serve: AsyncParsableCommand {
 
 /// Runs a server, wording a failure to listen in the command line's terms.
 func runListening(_ app: some ApplicationProtocol, host: String, port: Int) async throws {
-    let shown = host.contains(":") ? "[\(host)]" : host
+    let shown = urlHost(host)
     do {
         try await app.runService()
     } catch {
