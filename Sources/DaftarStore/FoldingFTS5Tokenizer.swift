@@ -21,14 +21,44 @@ public final class FoldingFTS5Tokenizer: FTS5CustomTokenizer {
     ) -> CInt {
         guard let pText, nText > 0 else { return 0 }  // SQLITE_OK
         var status: CInt = 0
+        // Documents also get each inflected word's stems, colocated (PersianForms); queries
+        // ask for them by name, and highlights need only the words.
+        let forms = tokenization.contains(.document)
         pText.withMemoryRebound(to: UInt8.self, capacity: Int(nText)) { bytes in
-            FoldingTokenizer.tokenize(utf8: UnsafeBufferPointer(start: bytes, count: Int(nText))) { token, start, end in
+            FoldingTokenizer.scan(utf8: UnsafeBufferPointer(start: bytes, count: Int(nText))) { token, start, end, zwnj in
                 token.withMemoryRebound(to: CChar.self) { chars in
                     status = tokenCallback(context, 0, chars.baseAddress, CInt(chars.count), CInt(start), CInt(end))
                 }
-                return status == 0
+                guard status == 0 else { return false }
+                guard forms, Self.mayBeInflected(token) else { return true }
+                let word = Array(String(decoding: token, as: UTF8.self).unicodeScalars)
+                for stem in PersianForms.stems(of: word, zwnj: zwnj) {
+                    var term = PersianForms.term(stem)
+                    term.withUTF8 { utf8 in
+                        utf8.withMemoryRebound(to: CChar.self) { chars in
+                            status = tokenCallback(context, Self.colocated, chars.baseAddress, CInt(chars.count), CInt(start), CInt(end))
+                        }
+                    }
+                    guard status == 0 else { return false }
+                }
+                return true
             }
         }
         return status
+    }
+
+    /// `FTS5_TOKEN_COLOCATED`: the token shares the previous one's position.
+    static let colocated: CInt = 1
+
+    /// Whether a folded word ends in a letter an analysed suffix ends in (ا ی ن ت ر ش م د),
+    /// checked on its last two bytes before anything is decoded.
+    @inline(__always)
+    static func mayBeInflected(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = token.count
+        guard n >= 6 else { return false }
+        switch (token[n - 2], token[n - 1]) {
+        case (0xD8, 0xA7), (0xDB, 0x8C), (0xD9, 0x86), (0xD8, 0xAA), (0xD8, 0xB1), (0xD8, 0xB4), (0xD9, 0x85), (0xD8, 0xAF): return true
+        default: return false
+        }
     }
 }

@@ -25,7 +25,7 @@ enum Projector {
 
         var version: Int {
             switch self {
-            case .articles: 5
+            case .articles: 6  // 6: word forms in articles_fts and notes_fts
             case .annotations: 6
             case .articleTags: 5
             }

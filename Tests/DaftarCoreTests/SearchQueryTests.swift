@@ -11,7 +11,7 @@ struct SearchQueryTests {
     }
 
     @Test func phrasesOrExclusionAndPrefix() throws {
-        let query = try SearchQuery(parsing: #""پیمان همکاری" پوتین OR شویگو -اوکراین همکار*"#)
+        let query = try SearchQuery(parsing: #""پیمان همکاری" پوتین OR شویگو -اوکراین همکار*"#, forms: false)
         #expect(query.required == [
             .phrase(["پیمان", "همکاری"]),
             .any([.word("پوتین", splits: []), .word("شویگو", splits: [])]),
@@ -25,9 +25,11 @@ struct SearchQueryTests {
     }
 
     @Test func zwnjIsTheSplitPoint() throws {
-        let query = try SearchQuery(parsing: "مي‌کنند")
+        let query = try SearchQuery(parsing: "مي‌کنند", forms: false)
         #expect(query.required == [.word("میکنند", splits: [2])])
         #expect(query.ftsExpression == #"("میکنند" OR "می کنند")"#)
+        // With forms, also the words whose stem it is (the index's marked stems).
+        #expect(try SearchQuery(parsing: "مي‌کنند").ftsExpression == #"("میکنند" OR "\#u{E002}میکنند" OR "می کنند")"#)
     }
 
     @Test func longWordsSplitNearTheirEndsFirstAndBounded() {
@@ -111,7 +113,7 @@ struct SearchQueryTests {
         let query = try SearchQuery(parsing: #"a"b "c OR" d" e\"f col:x NEAR(g h) {i j}"#)
         // Every quote in the expression is one we added around folded words.
         for piece in query.ftsExpression.split(separator: "\"", omittingEmptySubsequences: false).enumerated() where piece.offset % 2 == 1 {
-            #expect(piece.element.allSatisfy { $0.isLetter || $0.isNumber || $0 == " " }, "\(piece.element)")
+            #expect(piece.element.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == " " || $0 == PersianForms.marker }, "\(piece.element)")
         }
     }
 }

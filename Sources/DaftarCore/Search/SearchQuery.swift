@@ -23,6 +23,11 @@
 /// ``maxSplitsPerWord`` splits per word (those nearest the word's ends first, where Persian
 /// attaches affixes) and ``maxAndSplits`` compounds, joins only within runs of ``maxJoinRun``
 /// words, and at most ``maxTerms`` terms per query.
+///
+/// A plain word also finds its inflected forms (``PersianForms``: `موشک` finds `موشکها`,
+/// `موشک‌های`), through the stems the index keeps beside each inflected word; a typed
+/// inflected form finds its stem's forms. A quoted word or phrase, or `forms: false`
+/// (`--exact`), matches only as written (up to folding and spacing).
 public struct SearchQuery: Sendable, Hashable {
     /// A matchable unit.
     public indirect enum Term: Sendable, Hashable {
@@ -42,6 +47,8 @@ public struct SearchQuery: Sendable, Hashable {
     public let excluded: [Term]
     /// A raw FTS5 expression (`--fts`), used instead of the terms.
     public let raw: String?
+    /// Whether plain words also find their inflected forms.
+    public let forms: Bool
 
     public static let maxTerms = 32
     public static let maxSplitsPerWord = 8
@@ -49,8 +56,9 @@ public struct SearchQuery: Sendable, Hashable {
     /// Words shorter than this (in scalars) are not split.
     public static let minSplitLength = 4
 
-    /// Parses the query language above. Throws only when nothing is left to search for.
-    public init(parsing text: String) throws(DaftarError) {
+    /// Parses the query language above; `forms: false` matches words only as written.
+    /// Throws only when nothing is left to search for.
+    public init(parsing text: String, forms: Bool = true) throws(DaftarError) {
         var required: [Term] = []
         var excluded: [Term] = []
         var pendingOr = false
@@ -85,6 +93,7 @@ public struct SearchQuery: Sendable, Hashable {
         self.required = required
         self.excluded = excluded
         self.raw = nil
+        self.forms = forms
     }
 
     /// A raw FTS5 expression, passed as given (`daftar search --fts`).
@@ -95,6 +104,7 @@ public struct SearchQuery: Sendable, Hashable {
         self.required = []
         self.excluded = []
         self.raw = expression
+        self.forms = false
     }
 
     /// The folded words of the plain terms, in order (for tests and display).
@@ -137,7 +147,8 @@ public struct SearchQuery: Sendable, Hashable {
                 i = j + 1
                 let found = PersianFolding.words(in: inner)
                 if found.count == 1 {
-                    chunks.append(.term(.word(found[0].folded, splits: []), negated: negated))
+                    // Quoted: as written, without its other forms.
+                    chunks.append(.term(.phrase([found[0].folded]), negated: negated))
                 } else if found.count > 1 {
                     // A word typed with a ZWNJ is its pieces, which the phrase's spacing forms
                     // join again or keep apart: `"همکاری‌های نظامی"` finds `همکاری های نظامی`.
@@ -208,7 +219,7 @@ public struct SearchQuery: Sendable, Hashable {
             var start = 0
             while start < run.count {
                 let end = min(start + Self.maxJoinRun, run.count)
-                parts.append(Self.segmentations(Array(run[start..<end]), Array(runSplits[start..<end])))
+                parts.append(Self.segmentations(Array(run[start..<end]), Array(runSplits[start..<end]), forms: forms))
                 start = end
             }
             run.removeAll()
@@ -220,13 +231,13 @@ public struct SearchQuery: Sendable, Hashable {
                 runSplits.append(splits)
             } else {
                 flushRun()
-                parts.append(Self.render(term))
+                parts.append(Self.render(term, forms: forms))
             }
         }
         flushRun()
         var expression = parts.count == 1 ? parts[0] : parts.map { "(\($0))" }.joined(separator: " AND ")
         if !excluded.isEmpty {
-            expression = "(\(expression)) NOT (\(excluded.map(Self.render).joined(separator: " OR ")))"
+            expression = "(\(expression)) NOT (\(excluded.map { Self.render($0, forms: forms) }.joined(separator: " OR ")))"
         }
         return expression
     }
@@ -236,12 +247,12 @@ public struct SearchQuery: Sendable, Hashable {
         "\"\(words.joined(separator: " "))\""
     }
 
-    static func render(_ term: Term) -> String {
+    static func render(_ term: Term, forms: Bool) -> String {
         switch term {
-        case .word(let w, let splits): alternatives(w, splits: splits)
+        case .word(let w, let splits): alternatives(w, splits: splits, forms: forms)
         case .prefix(let w): "\(quote([w])) *"
         case .phrase(let words): phraseVariants(words)
-        case .any(let terms): terms.map(render).joined(separator: " OR ")
+        case .any(let terms): terms.map { render($0, forms: forms) }.joined(separator: " OR ")
         }
     }
 
@@ -260,10 +271,22 @@ public struct SearchQuery: Sendable, Hashable {
         return "(" + forms.map(quote).joined(separator: " OR ") + ")"
     }
 
-    /// A word, or the phrase of its two halves at each split point.
-    static func alternatives(_ word: String, splits: [Int]) -> String {
-        let forms = [quote([word])] + splitPhrases(word, zwnj: splits).map(quote)
-        return forms.count == 1 ? forms[0] : "(\(forms.joined(separator: " OR ")))"
+    /// A word, its inflected forms, or the phrase of its two halves at each split point.
+    static func alternatives(_ word: String, splits: [Int], forms: Bool) -> String {
+        let terms = [quote([word])] + (forms ? formTerms(word, zwnj: splits) : []) + splitPhrases(word, zwnj: splits).map(quote)
+        return terms.count == 1 ? terms[0] : "(\(terms.joined(separator: " OR ")))"
+    }
+
+    /// The index terms of a word's forms: the words whose stem it is and, when it is itself
+    /// inflected, its stem and the words whose stem that is. A stem of fewer than three letters
+    /// is not searched as a word of its own (`بهتر` must not find every `به`, "to").
+    static func formTerms(_ word: String, zwnj: [Int]) -> [String] {
+        var terms = [quote([PersianForms.term(word)])]
+        for stem in PersianForms.stems(of: word, zwnjAt: zwnj) {
+            if stem.unicodeScalars.count >= 3 { terms.append(quote([stem])) }
+            terms.append(quote([PersianForms.term(stem)]))
+        }
+        return terms
     }
 
     /// The two-word phrases a word may have been written as.
@@ -313,14 +336,14 @@ public struct SearchQuery: Sendable, Hashable {
     /// All ways to read a run of words: each word alone, or two or three adjacent words joined
     /// into one (`صدا و سیما` finds `صداوسیما`). Within a run of ``maxJoinRun`` words, so the
     /// expression stays bounded (at most 24 readings of a six-word run).
-    static func segmentations(_ words: [String], _ splits: [[Int]]) -> String {
+    static func segmentations(_ words: [String], _ splits: [[Int]], forms: Bool) -> String {
         var memo: [Int: String?] = [:]
         func go(_ i: Int) -> String? {
             if i == words.count { return nil }
             if let known = memo[i] { return known }
             var readings: [String] = []
             for width in 1...3 where i + width <= words.count {
-                let head = width == 1 ? alternatives(words[i], splits: splits[i]) : joinedForms(words[i..<(i + width)].joined())
+                let head = width == 1 ? alternatives(words[i], splits: splits[i], forms: forms) : joinedForms(words[i..<(i + width)].joined())
                 readings.append(go(i + width).map { "\(head) AND \($0)" } ?? head)
             }
             let reading = readings.count == 1 ? readings[0] : readings.map { "(\($0))" }.joined(separator: " OR ")

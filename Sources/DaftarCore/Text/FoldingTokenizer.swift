@@ -26,15 +26,27 @@ public enum FoldingTokenizer {
         utf8 text: UnsafeBufferPointer<UInt8>,
         _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> Bool
     ) {
+        scan(utf8: text) { token, start, end, _ in body(token, start, end) }
+    }
+
+    /// ``tokenize(utf8:_:)``, also handing over where each word had a ZWNJ: bit `i` of the
+    /// fourth argument is set when one stood before folded scalar `i` (for ``PersianForms``).
+    public static func scan(
+        utf8 text: UnsafeBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>, Int, Int, UInt64) -> Bool
+    ) {
         let table = Self.table
         var folded: [UInt8] = []
         folded.reserveCapacity(64)
+        var scalars = 0  // in `folded`
+        var zwnj: UInt64 = 0
         var wordStart = -1
         var wordEnd = 0
         var i = 0
         let n = text.count
 
         @inline(__always) func appendScalar(_ v: UInt32) {
+            scalars += 1
             if v < 0x80 {
                 folded.append(UInt8(v))
             } else if v < 0x800 {
@@ -57,6 +69,8 @@ public enum FoldingTokenizer {
             defer {
                 folded.removeAll(keepingCapacity: true)
                 wordStart = -1
+                scalars = 0
+                zwnj = 0
             }
             // A word-final ء (D8 A1) after ا (D8 A7), و (D9 88) or ی (DB 8C) is dropped.
             let n = folded.count
@@ -66,7 +80,7 @@ public enum FoldingTokenizer {
                 folded.removeLast(2)
             }
             if wordStart >= 0, !folded.isEmpty {
-                return folded.withUnsafeBufferPointer { body($0, wordStart, wordEnd) }
+                return folded.withUnsafeBufferPointer { body($0, wordStart, wordEnd, zwnj) }
             }
             return true
         }
@@ -125,6 +139,7 @@ public enum FoldingTokenizer {
                 if !flush() { return }
             case ignorable:
                 if wordStart < 0 { wordStart = start }
+                if v == 0x200C, scalars > 0, scalars < 64 { zwnj |= 1 << UInt64(scalars) }
                 wordEnd = i
             case keep:
                 if wordStart < 0 { wordStart = start }

@@ -14,6 +14,9 @@ struct Search: ParsableCommand {
               پوتین OR شویگو       either (OR in capitals, between two terms)
               -اوکراین             leave out articles with this word (or -"a phrase")
               همکار*               any word starting with this
+            A word also finds its inflected forms (موشک finds موشکها, موشک‌های; بزرگ finds \
+            بزرگ‌تر, بزرگترین; سخنگو finds سخنگوی); a quoted word or phrase, or --exact, matches \
+            only as written.
             Anything else (punctuation, unbalanced quotes, AND/NOT/NEAR) is read as plain words.
             --fts passes a raw SQLite FTS5 expression instead.
 
@@ -68,6 +71,9 @@ struct Search: ParsableCommand {
     @Flag(help: "Treat the query as a raw SQLite FTS5 expression.")
     var fts = false
 
+    @Flag(help: "Match words only as written, not their inflected forms (plurals, ezafe, comparatives).")
+    var exact = false
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -99,7 +105,7 @@ struct Search: ParsableCommand {
 
     func run() throws {
         let text = queryWords.joined(separator: " ")
-        let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text) }
+        let query = try naming { try fts ? SearchQuery(fts: text) : SearchQuery(parsing: text, forms: !exact) }
         var filter = SearchFilter(since: since?.gregorian, until: until?.gregorian, fileGlob: file, tag: tag)
         filter.includeUndated = includeUndated
         let live = try daftar.openStoreForReading()
