@@ -127,7 +127,7 @@ struct SearchTests {
         #expect(try exact("ارتقاء") == ["hamza.txt"])
         // With forms, also the seeds' `ارتقای` and `احیای` (ezafe): one word to a reader.
         #expect(try files("ارتقا") == ["hamza.txt", Self.s004])
-        #expect(try files("احیا") == ["hamza.txt", Self.s001, Self.s002])
+        #expect(try files("احیا") == ["hamza.txt", Self.s001])  // 002 is the same story as 001
         #expect(try files("ارتقاء") == (try files("ارتقا")))
         #expect(try files("جز").isEmpty, "a hamza after a consonant is a letter: جزء is not جز")
         #expect(try files("جزء") == ["hamza.txt"])
