@@ -22,12 +22,15 @@ enum Projector {
         case annotations
         /// `article_tag_events`, `article_tags`, from `article.tagged`/`.untagged`.
         case articleTags = "article_tags"
+        /// `alias_events`, `aliases`, from `alias.added`/`.removed`.
+        case aliases
 
         var version: Int {
             switch self {
             case .articles: 6  // 6: word forms in articles_fts and notes_fts
             case .annotations: 6
             case .articleTags: 5
+            case .aliases: 1
             }
         }
 
@@ -41,6 +44,7 @@ enum Projector {
             case .articleIngested?: .articles
             case let type? where type.isAnnotationEvent: .annotations
             case .articleTagged?, .articleUntagged?: .articleTags
+            case .aliasAdded?, .aliasRemoved?: .aliases
             default: nil
             }
         }
@@ -53,6 +57,8 @@ enum Projector {
                 "DELETE FROM annotation_events; DELETE FROM annotation_state; DELETE FROM annotations; DELETE FROM annotation_tags; INSERT INTO notes_fts(notes_fts) VALUES ('delete-all');"
             case .articleTags:
                 "DELETE FROM article_tag_events; DELETE FROM article_tags;"
+            case .aliases:
+                "DELETE FROM alias_events; DELETE FROM aliases;"
             }
         }
     }
@@ -63,6 +69,7 @@ enum Projector {
         case .articles: try applyArticleIngested(event, db)
         case .annotations: try applyAnnotationEvent(event, db)
         case .articleTags: try applyArticleTagEvent(event, db)
+        case .aliases: try applyAliasEvent(event, db)
         }
     }
 
@@ -288,6 +295,19 @@ enum Projector {
         for (key, entry) in tags {
             try db.cachedStatement(sql: "INSERT INTO article_tags(article, tag, display, added) VALUES (?, ?, ?, ?)")
                 .execute(arguments: [article, key, entry.display, entry.addedKey])
+        }
+    }
+
+    /// An alias event joins the others and the groups are resolved again from all of them
+    /// (``AliasGroups``): there are few, each written by hand.
+    static func applyAliasEvent(_ event: Event, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO alias_events(origin, seq) VALUES (?, ?)")
+            .execute(arguments: [event.origin.rawValue, event.seq])
+        let dots = try Row.fetchAll(db, sql: "SELECT origin, seq FROM alias_events").map { ($0[0] as String, $0[1] as Int64) }
+        try db.execute(sql: "DELETE FROM aliases")
+        let insert = try db.cachedStatement(sql: "INSERT INTO aliases(word, grp, spelling) VALUES (?, ?, ?)")
+        for group in AliasGroups.resolve(try events(dots, db)) {
+            for member in group { try insert.execute(arguments: [member.folded, group[0].folded, member.spelling]) }
         }
     }
 

@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8 + v9 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -31,6 +31,9 @@ public enum Schema {
         }
         migrator.registerMigration("v8-annotation-state") { db in
             try db.execute(sql: v8)
+        }
+        migrator.registerMigration("v9-aliases") { db in
+            try db.execute(sql: v9)
         }
         return migrator
     }
@@ -288,5 +291,23 @@ public enum Schema {
 
         -- `list --as-of` walks the copies newest first.
         CREATE INDEX article_sources_by_time ON article_sources(time, origin, seq);
+        """
+
+    static let v9 = """
+        -- Projection: the alias events (`daftar alias`), which the group rules read together.
+        CREATE TABLE alias_events (
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (origin, seq)
+        ) WITHOUT ROWID;
+
+        -- Projection: each spelling in an alias group (folded `word`), the group named by its
+        -- smallest folded word, and the spelling as first written.
+        CREATE TABLE aliases (
+            word TEXT PRIMARY KEY NOT NULL,
+            grp TEXT NOT NULL,
+            spelling TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX aliases_by_group ON aliases(grp, word);
         """
 }

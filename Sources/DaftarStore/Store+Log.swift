@@ -96,6 +96,10 @@ final class LogWords {
         case .annotationTagged?, .annotationUntagged?:
             let verb = event.is(.annotationTagged) ? "tagged" : "untagged"
             return "\(verb) \(annotationID(string("annotation"))) #\(string("tag") ?? "?")"
+        case .aliasAdded?:
+            return "made one word for search: " + AliasGroups.spellings(event).joined(separator: " = ")
+        case .aliasRemoved?:
+            return "took out of their alias groups: " + AliasGroups.spellings(event).joined(separator: ", ")
         default:
             return event.type
         }

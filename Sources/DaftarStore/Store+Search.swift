@@ -18,6 +18,8 @@ public struct SearchHit: Sendable, Hashable {
     public var snippet: MarkedSnippet
     /// The matched ranges in the article body, in Unicode scalars.
     public var bodyMatches: [Range<Int>]
+    /// Words that matched as another spelling of a query word (its alias group), as written.
+    public var aliases: [String] = []
     /// bm25 score: lower is better (FTS5's convention).
     public var score: Double
 }
@@ -97,6 +99,7 @@ extension Store {
     /// How many articles match `query` and every filter but the dates, and have no date:
     /// what a date filter left out.
     public func undatedMatches(_ query: SearchQuery, filter: SearchFilter, at moment: PastMoment? = nil) throws -> Int {
+        let query = try writer.read { db in try withAliases(query, db) }
         var undated = filter
         undated.onlyUndated = true
         undated.heldAt = moment
@@ -121,6 +124,7 @@ extension Store {
     /// (shown as their earliest copy held then; ranked by today's index statistics), tags as
     /// they were then, and notes as they read then.
     public func search(_ query: SearchQuery, filter: SearchFilter = SearchFilter(), limit: Int = 20, at moment: PastMoment? = nil) throws -> [SearchHit] {
+        let query = try writer.read { db in try withAliases(query, db) }
         if let moment { return try pastSearch(query, filter: filter, limit: limit, at: moment) }
         return try indexSearch(query, filter: filter, limit: limit, notes: true)
     }
@@ -176,8 +180,10 @@ extension Store {
                     let row = try Row.fetchOne(db, sql: detailSQL, arguments: [open, close, open, close, expression, rowid])!
                     // The snippet: the body's best passage, or the title when only it matched.
                     let title = MarkedSnippet(marked: row[5]), body = MarkedSnippet(marked: row[6])
-                    return SearchHit(id: row[1], title: row[2], file: row[3], published: row[4],
-                                     snippet: body.passage() ?? title, bodyMatches: body.matches, score: score)
+                    var hit = SearchHit(id: row[1], title: row[2], file: row[3], published: row[4],
+                                        snippet: body.passage() ?? title, bodyMatches: body.matches, score: score)
+                    hit.aliases = Self.aliasesMatched(query, in: [title, body])
+                    return hit
                 }
                 let notes = !searchNotes ? [] : try Row.fetchAll(
                     db, sql: noteSQL,
@@ -198,6 +204,23 @@ extension Store {
             }
             throw DaftarError(.badQuery, "this query cannot be run; simplify it or report it as a bug", cause: error)
         }
+    }
+
+    /// The words of `snippets`' matches that matched as another spelling in a query word's
+    /// alias group (or a form of one), as the text writes them.
+    static func aliasesMatched(_ query: SearchQuery, in snippets: [MarkedSnippet]) -> [String] {
+        let spellings = Set(query.aliases.values.joined())
+        guard !spellings.isEmpty else { return [] }
+        var found: [String] = []
+        for snippet in snippets {
+            let scalars = Array(snippet.text.unicodeScalars)
+            for range in snippet.matches {
+                let text = String(String.UnicodeScalarView(scalars[range]))
+                guard !found.contains(text), let word = PersianFolding.words(in: text).first?.folded else { continue }
+                if spellings.contains(word) || PersianForms.stems(of: word).contains(where: spellings.contains) { found.append(text) }
+            }
+        }
+        return found
     }
 
     /// The best `limit` articles' rowids and scores, best first, ties by article id.

@@ -272,11 +272,13 @@ struct Phase {
         let corpus = try corpus()
         let store = try Store.open(at: storePath, forWriting: false)
         let mix = queries(corpus)
-        func latencies(expanded: Bool) throws -> [Double] {
+        // expanded: as `daftar search` runs it; forms false: without word forms (`--exact`);
+        // not expanded: without forms or spacing variants.
+        func latencies(expanded: Bool, forms: Bool = true) throws -> [Double] {
             var out: [Double] = []
             for _ in 0..<3 {
                 for text in mix {
-                    let parsed = try SearchQuery(parsing: text)
+                    let parsed = try SearchQuery(parsing: text, forms: forms)
                     let query = try expanded ? parsed : SearchQuery(fts: Self.plain(parsed))
                     out.append(try Self.seconds { _ = try store.search(query) } * 1000)
                 }
@@ -285,6 +287,7 @@ struct Phase {
         }
         _ = try latencies(expanded: true)  // warm the page cache
         let plain = try latencies(expanded: false)
+        let exact = try latencies(expanded: true, forms: false)
         let expanded = try latencies(expanded: true)
         return [
             Figure("search", size, "p50_ms", Self.percentile(expanded, 0.50), "ms"),
@@ -294,6 +297,9 @@ struct Phase {
             Figure("search", size, "no_variants_p95_ms", Self.percentile(plain, 0.95), "ms"),
             Figure("search", size, "variant_cost_p50_ratio", Self.percentile(expanded, 0.50) / Self.percentile(plain, 0.50), "×"),
             Figure("search", size, "variant_cost_p95_ratio", Self.percentile(expanded, 0.95) / Self.percentile(plain, 0.95), "×"),
+            Figure("search", size, "exact_p50_ms", Self.percentile(exact, 0.50), "ms"),
+            Figure("search", size, "exact_p95_ms", Self.percentile(exact, 0.95), "ms"),
+            Figure("search", size, "forms_cost_p95_ratio", Self.percentile(expanded, 0.95) / Self.percentile(exact, 0.95), "×"),
             Figure("search", size, "queries", Double(mix.count), "queries"),
             Figure("search", size, "peak_rss", Self.peakRSS(), "MiB"),
         ]

@@ -65,6 +65,7 @@ struct ConvergenceTests {
         let notes = ["", "مهم", "بررسی شود", "مهم"]  // equal values happen on purpose
         let tags = ["روسیه", "روسيه", "ایران", "قفقاز"]
         let motivations = ["commenting", "highlighting", "questioning"]
+        let aliasSpellings = ["شویگو", "شایگو", "شوئیگو", "شويگو", "پوتین"]
         for _ in 0..<120 {
             let r = Int.random(in: 0..<3, using: &rng)
             let store = replicas[r].store
@@ -86,11 +87,15 @@ struct ConvergenceTests {
                     try store.setDeleted(annotation: known.randomElement(using: &rng)!, Bool.random(using: &rng))
                 case 60..<72:
                     try store.setTags([tags.randomElement(using: &rng)!], on: .article(articles[Int.random(in: 0..<2, using: &rng)]), add: Bool.random(using: &rng))
+                case 72..<80:
+                    // Alias groups: an observed-remove set of links between spellings.
+                    let spellings = Array(aliasSpellings.shuffled(using: &rng).prefix(Int.random(in: 1...3, using: &rng)))
+                    if Bool.random(using: &rng) { try store.addAlias(spellings) } else { try store.removeAlias(spellings) }
                 default:
                     try sync(r, from: (r + Int.random(in: 1...2, using: &rng)) % 3)
                     continue
                 }
-            } catch let error as DaftarError where error.code == .badInput {
+            } catch let error as DaftarError where error.code == .badInput || error.code == .notFound {
                 continue  // e.g. untagging a tag that is not there: nothing was written
             }
             try record(r)
@@ -130,5 +135,6 @@ struct ConvergenceTests {
         }
         #expect(digests.count == 1, "seed \(seed): \(digests.count) different digests")
         #expect(history.commits.count > 20, "seed \(seed): too little happened")
+        #expect(history.commits.joined().contains { $0.is(.aliasAdded) }, "seed \(seed): no alias was made")
     }
 }

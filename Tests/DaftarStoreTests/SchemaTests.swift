@@ -187,6 +187,8 @@ import Testing
             try store.setTags(["روسیه"], on: .annotation(quoted.id), add: false)
             try store.setTags(["امنیت", "دیپلماسی"], on: .article(articles[0]), add: true)
             try store.setTags(["امنیت"], on: .article(articles[0]), add: false)
+            try store.addAlias(["شویگو", "شایگو", "شوئیگو"])
+            try store.removeAlias(["شوئیگو"])
 
             // annotation.deleted / .restored.
             try store.setDeleted(annotation: positioned.id, true)
@@ -306,7 +308,7 @@ import Testing
             let expected: Set<String> = [
                 "article.ingested", "article.tagged", "article.untagged",
                 "annotation.created", "annotation.edited", "annotation.tagged", "annotation.untagged",
-                "annotation.deleted", "annotation.restored",
+                "annotation.deleted", "annotation.restored", "alias.added", "alias.removed",
             ]
             for type in expected.sorted() { #expect(seen[type, default: 0] >= 1, "no \(type) event was written") }
             #expect(Set(seen.keys) == expected)

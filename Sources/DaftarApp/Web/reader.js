@@ -242,7 +242,8 @@ async function showSearch(params) {
     el("a", { href: `#/article/${hit.id}`, lang: "fa", dir: "rtl" }, hit.title),
     hit.annotation ? el("span", { class: "flag" }, "note") : null,
     el("div", { class: "meta" }, [hit.file, formatDay(hit.published)].filter(Boolean).join(" · ")),
-    snippetNode(hit.snippet, hit.snippetMatches)));
+    snippetNode(hit.snippet, hit.snippetMatches),
+    hit.aliases && hit.aliases.length ? el("div", { class: "meta" }, "by alias: ", el("span", { lang: "fa" }, hit.aliases.join("، "))) : null));
   main.replaceChildren(el("h1", {}, `Search: `, el("span", { lang: "fa" }, params.get("q") || "")),
     el("p", { class: "meta" }, result.hits.length ? `${result.hits.length} result${result.hits.length === 1 ? "" : "s"}` : "Nothing matches."),
     result.undated ? el("p", { class: "meta" }, `${result.undated} matching article${result.undated === 1 ? "" : "s"} without a date left out.`) : null,

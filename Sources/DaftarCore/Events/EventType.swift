@@ -12,6 +12,8 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case annotationRestored = "annotation.restored"
     case annotationTagged = "annotation.tagged"
     case annotationUntagged = "annotation.untagged"
+    case aliasAdded = "alias.added"
+    case aliasRemoved = "alias.removed"
 
     /// The name events carry in `type`.
     public var name: String { rawValue }
@@ -55,6 +57,8 @@ public enum EventPayload: Sendable, Hashable {
     case annotationDeletion(annotation: String, deleted: Bool)
     /// A tag added to (`added`) or removed from an annotation.
     case annotationTag(annotation: String, tag: String, added: Bool)
+    /// Spellings made one word for search (`added`), or taken out of their groups.
+    case alias(words: [String], added: Bool)
 
     /// Decodes an event's payload; nil for an unknown type, a payload this store does not hold,
     /// or one missing what its schema requires.
@@ -87,6 +91,9 @@ public enum EventPayload: Sendable, Hashable {
         case .annotationTagged, .annotationUntagged:
             guard let annotation = string("annotation"), let tag = string("tag") else { return nil }
             self = .annotationTag(annotation: annotation, tag: tag, added: type == .annotationTagged)
+        case .aliasAdded, .aliasRemoved:
+            guard let words = data["words"]?.arrayValue?.compactMap(\.stringValue), !words.isEmpty else { return nil }
+            self = .alias(words: words, added: type == .aliasAdded)
         }
     }
 
@@ -99,6 +106,7 @@ public enum EventPayload: Sendable, Hashable {
         case .annotationEdited: .annotationEdited
         case .annotationDeletion(_, let deleted): deleted ? .annotationDeleted : .annotationRestored
         case .annotationTag(_, _, let added): added ? .annotationTagged : .annotationUntagged
+        case .alias(_, let added): added ? .aliasAdded : .aliasRemoved
         }
     }
 
@@ -127,6 +135,8 @@ public enum EventPayload: Sendable, Hashable {
             EventDraft(type, ["annotation": .string(annotation)])
         case .annotationTag(let annotation, let tag, _):
             EventDraft(type, ["annotation": .string(annotation), "tag": .string(tag)])
+        case .alias(let words, _):
+            EventDraft(type, ["words": .array(words.map(JSONValue.string))])
         }
     }
 
@@ -134,7 +144,7 @@ public enum EventPayload: Sendable, Hashable {
     public var annotation: String? {
         switch self {
         case .annotationCreated(let id, _, _, _, _, _), .annotationEdited(let id, _, _), .annotationDeletion(let id, _), .annotationTag(let id, _, _): id
-        case .articleIngested, .articleTag: nil
+        case .articleIngested, .articleTag, .alias: nil
         }
     }
 
@@ -142,7 +152,7 @@ public enum EventPayload: Sendable, Hashable {
     public var article: String? {
         switch self {
         case .articleIngested(let id, _, _, _), .articleTag(let id, _, _), .annotationCreated(_, let id, _, _, _, _): id
-        case .annotationEdited, .annotationDeletion, .annotationTag: nil
+        case .annotationEdited, .annotationDeletion, .annotationTag, .alias: nil
         }
     }
 }

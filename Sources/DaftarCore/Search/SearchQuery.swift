@@ -49,6 +49,38 @@ public struct SearchQuery: Sendable, Hashable {
     public let raw: String?
     /// Whether plain words also find their inflected forms.
     public let forms: Bool
+    /// Other spellings of plain words (folded word → folded spellings), from the analyst's
+    /// alias groups (``AliasGroups``); the store fills them in.
+    public private(set) var aliases: [String: [String]] = [:]
+
+    /// The query with these alias spellings for its plain words (at most
+    /// ``AliasGroups/maxSpellings`` each).
+    public func with(aliases: [String: [String]]) -> SearchQuery {
+        var copy = self
+        copy.aliases = aliases.mapValues { Array($0.prefix(AliasGroups.maxSpellings)) }
+        return copy
+    }
+
+    /// The folded plain words (not phrases or prefixes), required or excluded: what forms and
+    /// aliases expand.
+    public var plainWords: [String] {
+        func words(_ term: Term) -> [String] {
+            switch term {
+            case .word(let w, _): [w]
+            case .any(let terms): terms.flatMap(words)
+            case .prefix, .phrase: []
+            }
+        }
+        return (required + excluded).flatMap(words)
+    }
+
+    /// How plain words are widened: their forms, their aliases.
+    struct Expansion {
+        var forms: Bool
+        var aliases: [String: [String]]
+    }
+
+    var expansion: Expansion { Expansion(forms: forms, aliases: aliases) }
 
     public static let maxTerms = 32
     public static let maxSplitsPerWord = 8
@@ -219,7 +251,7 @@ public struct SearchQuery: Sendable, Hashable {
             var start = 0
             while start < run.count {
                 let end = min(start + Self.maxJoinRun, run.count)
-                parts.append(Self.segmentations(Array(run[start..<end]), Array(runSplits[start..<end]), forms: forms))
+                parts.append(Self.segmentations(Array(run[start..<end]), Array(runSplits[start..<end]), expansion))
                 start = end
             }
             run.removeAll()
@@ -231,13 +263,13 @@ public struct SearchQuery: Sendable, Hashable {
                 runSplits.append(splits)
             } else {
                 flushRun()
-                parts.append(Self.render(term, forms: forms))
+                parts.append(Self.render(term, expansion))
             }
         }
         flushRun()
         var expression = parts.count == 1 ? parts[0] : parts.map { "(\($0))" }.joined(separator: " AND ")
         if !excluded.isEmpty {
-            expression = "(\(expression)) NOT (\(excluded.map { Self.render($0, forms: forms) }.joined(separator: " OR ")))"
+            expression = "(\(expression)) NOT (\(excluded.map { Self.render($0, expansion) }.joined(separator: " OR ")))"
         }
         return expression
     }
@@ -247,12 +279,12 @@ public struct SearchQuery: Sendable, Hashable {
         "\"\(words.joined(separator: " "))\""
     }
 
-    static func render(_ term: Term, forms: Bool) -> String {
+    static func render(_ term: Term, _ expansion: Expansion) -> String {
         switch term {
-        case .word(let w, let splits): alternatives(w, splits: splits, forms: forms)
+        case .word(let w, let splits): alternatives(w, splits: splits, expansion)
         case .prefix(let w): "\(quote([w])) *"
         case .phrase(let words): phraseVariants(words)
-        case .any(let terms): terms.map { render($0, forms: forms) }.joined(separator: " OR ")
+        case .any(let terms): terms.map { render($0, expansion) }.joined(separator: " OR ")
         }
     }
 
@@ -271,9 +303,14 @@ public struct SearchQuery: Sendable, Hashable {
         return "(" + forms.map(quote).joined(separator: " OR ") + ")"
     }
 
-    /// A word, its inflected forms, or the phrase of its two halves at each split point.
-    static func alternatives(_ word: String, splits: [Int], forms: Bool) -> String {
-        let terms = [quote([word])] + (forms ? formTerms(word, zwnj: splits) : []) + splitPhrases(word, zwnj: splits).map(quote)
+    /// A word, its inflected forms, the phrase of its two halves at each split point, and its
+    /// alias spellings (with their forms).
+    static func alternatives(_ word: String, splits: [Int], _ expansion: Expansion) -> String {
+        var terms = [quote([word])] + (expansion.forms ? formTerms(word, zwnj: splits) : []) + splitPhrases(word, zwnj: splits).map(quote)
+        for alias in expansion.aliases[word] ?? [] {
+            terms.append(quote([alias]))
+            if expansion.forms { terms += formTerms(alias, zwnj: []) }
+        }
         return terms.count == 1 ? terms[0] : "(\(terms.joined(separator: " OR ")))"
     }
 
@@ -336,14 +373,14 @@ public struct SearchQuery: Sendable, Hashable {
     /// All ways to read a run of words: each word alone, or two or three adjacent words joined
     /// into one (`صدا و سیما` finds `صداوسیما`). Within a run of ``maxJoinRun`` words, so the
     /// expression stays bounded (at most 24 readings of a six-word run).
-    static func segmentations(_ words: [String], _ splits: [[Int]], forms: Bool) -> String {
+    static func segmentations(_ words: [String], _ splits: [[Int]], _ expansion: Expansion) -> String {
         var memo: [Int: String?] = [:]
         func go(_ i: Int) -> String? {
             if i == words.count { return nil }
             if let known = memo[i] { return known }
             var readings: [String] = []
             for width in 1...3 where i + width <= words.count {
-                let head = width == 1 ? alternatives(words[i], splits: splits[i], forms: forms) : joinedForms(words[i..<(i + width)].joined())
+                let head = width == 1 ? alternatives(words[i], splits: splits[i], expansion) : joinedForms(words[i..<(i + width)].joined())
                 readings.append(go(i + width).map { "\(head) AND \($0)" } ?? head)
             }
             let reading = readings.count == 1 ? readings[0] : readings.map { "(\($0))" }.joined(separator: " OR ")

@@ -16,7 +16,8 @@ struct Search: ParsableCommand {
               همکار*               any word starting with this
             A word also finds its inflected forms (موشک finds موشکها, موشک‌های; بزرگ finds \
             بزرگ‌تر, بزرگترین; سخنگو finds سخنگوی); a quoted word or phrase, or --exact, matches \
-            only as written.
+            only as written. A word in an alias group (daftar alias add) finds every spelling \
+            of the group; the result says which alias matched.
             Anything else (punctuation, unbalanced quotes, AND/NOT/NEAR) is read as plain words.
             --fts passes a raw SQLite FTS5 expression instead.
 
@@ -128,6 +129,7 @@ struct Search: ParsableCommand {
             }
             print("    \(Terminal.dim([Terminal.safe(hit.file), hit.published.map(calendar.show)].compactMap { $0 }.joined(separator: " · ")))")
             print("    \(hit.snippet.rendered(before: mark.before, after: mark.after).replacingOccurrences(of: "\n", with: " "))")
+            if !hit.aliases.isEmpty { print("    " + Terminal.dim("by alias: " + hit.aliases.map(Terminal.safe).joined(separator: ", "))) }
         }
         Terminal.note(hits.isEmpty ? "nothing matches" : "\(hits.count) result\(hits.count == 1 ? "" : "s")\(hits.count == limit.value ? " (--limit reached)" : "")")
     }

@@ -26,7 +26,7 @@ struct JSONSchemaValidator {
     static let assertionKeywords: Set<String> = [
         "type", "enum", "const", "required", "properties", "additionalProperties", "propertyNames",
         "minProperties", "dependentRequired", "pattern", "minLength", "maxLength", "minimum", "maximum",
-        "if", "then", "else", "allOf", "anyOf", "items", "$ref",
+        "minItems", "maxItems", "if", "then", "else", "allOf", "anyOf", "items", "$ref",
     ]
 
     static let typeNames: Set<String> = ["null", "boolean", "object", "array", "number", "integer", "string"]
@@ -98,7 +98,7 @@ struct JSONSchemaValidator {
                         throw fail("must map names to arrays of strings")
                     }
                 }
-            case "minLength", "maxLength", "minProperties":
+            case "minLength", "maxLength", "minProperties", "minItems", "maxItems":
                 try nonNegative(value)
             case "minimum", "maximum":
                 guard value.intValue != nil else { throw fail("must be an integer") }
@@ -216,6 +216,8 @@ struct JSONSchemaValidator {
             if let sub = keywords["items"] {
                 for (i, item) in items.enumerated() { try validate(item, against: sub, at: "\(path)/\(i)", errors: &errors) }
             }
+            if let minimum = keywords["minItems"]?.intValue, items.count < minimum { report("has \(items.count) items, fewer than \(minimum)") }
+            if let maximum = keywords["maxItems"]?.intValue, items.count > maximum { report("has \(items.count) items, more than \(maximum)") }
         case .string(let s):
             let length = s.unicodeScalars.count
             if let minimum = keywords["minLength"]?.intValue, length < minimum {
