@@ -119,12 +119,16 @@ struct SyncConvergenceTests {
                     case 65..<78 where !known.isEmpty:
                         let id = known.randomElement(using: &rng)!
                         try store.setDeleted(annotation: id, !(try store.annotation(id).deleted))
+                    case 78..<84:
+                        // Alias groups travel with sync like every event.
+                        let spellings = Array(["شویگو", "شایگو", "شوئیگو"].shuffled(using: &rng).prefix(Int.random(in: 1...2, using: &rng)))
+                        if spellings.count == 2 { try store.addAlias(spellings) } else { try store.removeAlias(spellings) }
                     default:
                         try await mesh.sync(r, with: (r + Int.random(in: 1..<n, using: &rng)) % n)
                         continue
                     }
                     written += 1
-                } catch let error as DaftarError where error.code == .badInput {
+                } catch let error as DaftarError where error.code == .badInput || error.code == .notFound {
                     continue  // e.g. untagging a tag that is not there: nothing was written
                 }
             }
