@@ -30,7 +30,7 @@ public final class FoldingFTS5Tokenizer: FTS5CustomTokenizer {
                     status = tokenCallback(context, 0, chars.baseAddress, CInt(chars.count), CInt(start), CInt(end))
                 }
                 guard status == 0 else { return false }
-                guard forms, Self.mayBeInflected(token) else { return true }
+                guard forms, PersianForms.mayHaveStem(utf8: token, zwnj: zwnj) else { return true }
                 let word = Array(String(decoding: token, as: UTF8.self).unicodeScalars)
                 for stem in PersianForms.stems(of: word, zwnj: zwnj) {
                     var term = PersianForms.term(stem)
@@ -49,16 +49,4 @@ public final class FoldingFTS5Tokenizer: FTS5CustomTokenizer {
 
     /// `FTS5_TOKEN_COLOCATED`: the token shares the previous one's position.
     static let colocated: CInt = 1
-
-    /// Whether a folded word ends in a letter an analysed suffix ends in (ا ی ن ت ر ش م د),
-    /// checked on its last two bytes before anything is decoded.
-    @inline(__always)
-    static func mayBeInflected(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        let n = token.count
-        guard n >= 6 else { return false }
-        switch (token[n - 2], token[n - 1]) {
-        case (0xD8, 0xA7), (0xDB, 0x8C), (0xD9, 0x86), (0xD8, 0xAA), (0xD8, 0xB1), (0xD8, 0xB4), (0xD9, 0x85), (0xD8, 0xAF): return true
-        default: return false
-        }
-    }
 }

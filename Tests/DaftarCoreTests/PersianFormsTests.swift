@@ -1,4 +1,5 @@
 import DaftarCore
+import DaftarTestSupport
 import Testing
 
 @Suite("Persian word forms")
@@ -48,5 +49,31 @@ struct PersianFormsTests {
         #expect(stems("هسته‌ها") == ["هسته"])
         #expect(stems("هسته‌های") == ["هسته"])
         #expect(stems("هسته‌ای") == [])
+    }
+
+    /// The index's quick filter never turns away a word that has a stem: over every word of
+    /// the seeds and the judged corpus, and random words made of suffix letters.
+    @Test func quickFilterKeepsEveryWordWithAStem() throws {
+        var texts = try ["000_1ecfb78ca4866ac4.txt", "001_e43867a11d68460e.txt", "003_8fc7de84c5610d4c.txt"].map(Fixtures.seed)
+        texts.append(try String(contentsOfFile: Repository.root + "/Tests/Judged/corpus.txt", encoding: .utf8))
+        var rng = SplitMix64(seed: 14)
+        let letters = Array("اهیتنرشمدگوبکسزپ\u{200C}".unicodeScalars)
+        for _ in 0..<3000 {
+            texts.append(String(String.UnicodeScalarView((0..<Int.random(in: 2...9, using: &rng)).map { _ in letters.randomElement(using: &rng)! })))
+        }
+        var withStems = 0
+        for text in texts {
+            Array(text.utf8).withUnsafeBufferPointer { buffer in
+                FoldingTokenizer.scan(utf8: buffer) { token, _, _, zwnj in
+                    let stems = PersianForms.stems(of: Array(String(decoding: token, as: UTF8.self).unicodeScalars), zwnj: zwnj)
+                    if !stems.isEmpty {
+                        withStems += 1
+                        #expect(PersianForms.mayHaveStem(utf8: token, zwnj: zwnj), "\(String(decoding: token, as: UTF8.self)) → \(stems)")
+                    }
+                    return true
+                }
+            }
+        }
+        #expect(withStems > 200)
     }
 }

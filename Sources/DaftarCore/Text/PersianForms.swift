@@ -74,6 +74,27 @@ public enum PersianForms {
         return stems(of: Array(word.unicodeScalars), zwnj: mask)
     }
 
+    /// Whether a folded word (UTF-8) may have a stem: false for most words, decided from its
+    /// last two letters without decoding it, so the index pays ``stems(of:zwnj:)`` only for
+    /// candidates. Never false for a word that has one (a property test holds them together).
+    @inline(__always)
+    public static func mayHaveStem(utf8 word: UnsafeBufferPointer<UInt8>, zwnj: UInt64) -> Bool {
+        let n = word.count
+        guard n >= 6 else { return false }
+        if zwnj != 0 { return true }
+        let last = UInt16(word[n - 2]) << 8 | UInt16(word[n - 1])
+        let previous = UInt16(word[n - 4]) << 8 | UInt16(word[n - 3])
+        switch last {
+        case 0xD8A7: return previous == 0xD987  // ها
+        case 0xDB8C: return previous == 0xD8A7 || previous == 0xD988 || previous == 0xDB8C  // های ای وی هایی
+        case 0xD986: return previous == 0xDB8C || previous == 0xD8A7  // ترین; یان گان …شان …تان …مان
+        case 0xD8AA: return previous == 0xD8A7 || previous == 0xDB8C  // ات هایت
+        case 0xD8B1: return previous == 0xD8AA  // تر
+        case 0xD8B4, 0xD985: return previous == 0xDB8C  // هایش هایم
+        default: return false
+        }
+    }
+
     /// The index term of a stem.
     public static func term(_ stem: String) -> String { String(marker) + stem }
 
