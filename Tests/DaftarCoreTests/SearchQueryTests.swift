@@ -38,7 +38,7 @@ struct SearchQueryTests {
         #expect(phrases.contains(["همکاری", "های"]))
         #expect(phrases.first == ["هم", "کاریهای"])
         let long = String(repeating: "ب", count: 40)
-        #expect(SearchQuery.splitPhrases(long).count == SearchQuery.maxSplitsPerWord)
+        #expect(SearchQuery.splitPhrases(long).count == SearchQuery.maxSplitsPerWord + SearchQuery.maxThreePieces)
         #expect(SearchQuery.splitPhrases("ایرا").count == 1)
         #expect(SearchQuery.splitPhrases("ما").isEmpty)
         #expect(SearchQuery.splitPhrases("1404").isEmpty)  // numbers are not split
@@ -58,7 +58,7 @@ struct SearchQueryTests {
         #expect(!SearchQuery.splitPhrases("بودن").contains { $0.count == 3 })
         // Bounded: many و, at most maxAndSplits compounds (three forms each).
         let many = SearchQuery.splitPhrases("ابوابوابوابوابواب").filter { $0.count == 3 || $0.contains { $0 == "و" } }
-        #expect(many.filter { $0.count == 3 }.count == SearchQuery.maxAndSplits)
+        #expect(many.filter { $0.count == 3 && $0[1] == "و" }.count == SearchQuery.maxAndSplits)
     }
 
     /// Three adjacent words also match joined into one; the expression stays bounded.
@@ -115,5 +115,19 @@ struct SearchQueryTests {
         for piece in query.ftsExpression.split(separator: "\"", omittingEmptySubsequences: false).enumerated() where piece.offset % 2 == 1 {
             #expect(piece.element.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == " " || $0 == PersianForms.marker }, "\(piece.element)")
         }
+    }
+
+    /// Three-piece readings: only long words, pieces of three letters or more, bounded, the
+    /// most even first; none for numbers or words typed with a ZWNJ (their pieces are known).
+    @Test func threePiecesAreBounded() throws {
+        #expect(SearchQuery.threePieces("بینالمللی").isEmpty)  // 9 letters
+        let readings = SearchQuery.threePieces("محمدجوادظریف")
+        #expect(readings.first == ["محمد", "جواد", "ظریف"])
+        #expect(readings.count == 10 && readings.allSatisfy { $0.allSatisfy { $0.unicodeScalars.count >= 3 } })
+        #expect(SearchQuery.threePieces(String(repeating: "ب", count: 40)).count == SearchQuery.maxThreePieces)
+        #expect(SearchQuery.threePieces("12345678901").isEmpty)
+        #expect(SearchQuery.threePieces(String(repeating: "ب", count: 41)).isEmpty)
+        let typed = try SearchQuery(parsing: "محمد‌جواد‌ظریف", forms: false).ftsExpression
+        #expect(!typed.contains("\"محم دجو"))
     }
 }

@@ -110,6 +110,15 @@ struct SearchTests {
         #expect(hit.bodyMatches.map { String(String.UnicodeScalarView(body[$0])) } == ["موشکها"])
     }
 
+    /// A three-word name typed as one word, hashtag style, finds the spaced name.
+    @Test func hashtagNamesFindTheSpacedName() throws {
+        let text = try fixture.write("n/names.txt", "عنوان\nسخنان محمد جواد ظریف و علی اکبر ولایتی درباره برجام.")
+        try store.ingest([try SourceFile.read(path: text)])
+        #expect(try files("محمدجوادظریف") == ["names.txt"])
+        #expect(try files("علیاکبرولایتی") == ["names.txt"])
+        #expect(try files("ظریفجوادمحمد").isEmpty, "order still counts")
+    }
+
     /// Hamza forms: the seeds write `رئیس` and `مسائل`; typed with yeh they are found, and
     /// the reverse; a word-final hamza after a long vowel is optional.
     @Test func hamzaForms() throws {
@@ -144,6 +153,12 @@ struct SearchTests {
         let spaced = try fixture.write("p/spaced.txt", "عنوان\nگسترش همکاری های نظامی دو کشور.")
         try store.ingest([try SourceFile.read(path: spaced)])
         #expect(try files("\"همکاری‌های نظامی\"").isSuperset(of: [Self.s000, "spaced.txt"]))
+        // And so does a word typed joined, at an inflection or a verb prefix.
+        #expect(try files("\"همکاریهای نظامی\"").isSuperset(of: [Self.s000, "spaced.txt"]))
+        let verb = try fixture.write("p/verb.txt", "عنوان\nدو کشور همکاری را گسترش می دهند.")
+        try store.ingest([try SourceFile.read(path: verb)])
+        #expect(try files("\"گسترش میدهند\"") == ["verb.txt"])
+        #expect(try files("\"میدهند گسترش\"").isEmpty, "order still counts")
     }
 
     @Test func phrasesAndExclusions() throws {

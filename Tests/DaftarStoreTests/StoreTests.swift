@@ -225,7 +225,7 @@ struct StoreTests {
             article = try store.ingest(StoreFixture.seedFiles())[2].articleID
             _ = try store.annotate(article: article, target: .quote("شریک راهبردی ماست", prefix: nil, suffix: nil, occurrence: nil), note: "یادداشت")
             let names = try store.writer.read { db in try String.fetchAll(db, sql: "SELECT name FROM projection_state ORDER BY name") }
-            #expect(names == ["annotations", "article_tags", "articles"])
+            #expect(names == ["aliases", "annotations", "article_tags", "articles"])
             try store.writer.write { db in
                 try db.execute(sql: "UPDATE projection_state SET version = 0 WHERE name = 'annotations'; DELETE FROM annotations")
                 try db.execute(sql: "UPDATE articles SET title = 'marker' WHERE id = ?", arguments: [article])

@@ -184,13 +184,19 @@ public struct SearchQuery: Sendable, Hashable {
                 } else if found.count > 1 {
                     // A word typed with a ZWNJ is its pieces, which the phrase's spacing forms
                     // join again or keep apart: `"همکاری‌های نظامی"` finds `همکاری های نظامی`.
-                    let pieces = found.flatMap { word -> [String] in
-                        let scalars = Array(word.folded.unicodeScalars)
-                        var cuts = [0] + zwnjSplits(inner, word) + [scalars.count]
-                        cuts = Array(Set(cuts)).sorted()
-                        return zip(cuts, cuts.dropFirst()).map { String(String.UnicodeScalarView(scalars[$0..<$1])) }
+                    // So is a word typed joined, at a verb prefix or an inflection
+                    // (`"همکاریهای نظامی"` too), while the phrase stays short enough to vary.
+                    func pieces(affixes: Bool) -> [String] {
+                        found.flatMap { word -> [String] in
+                            let scalars = Array(word.folded.unicodeScalars)
+                            let zwnj = zwnjSplits(inner, word)
+                            var cuts = [0] + (zwnj.isEmpty && affixes ? affixSplits(word.folded) : zwnj) + [scalars.count]
+                            cuts = Array(Set(cuts)).sorted()
+                            return zip(cuts, cuts.dropFirst()).map { String(String.UnicodeScalarView(scalars[$0..<$1])) }
+                        }
                     }
-                    chunks.append(.term(.phrase(pieces), negated: negated))
+                    let split = pieces(affixes: true)
+                    chunks.append(.term(.phrase(split.count <= maxVariedPhrase ? split : pieces(affixes: false)), negated: negated))
                 }
                 continue
             }
@@ -218,6 +224,21 @@ public struct SearchQuery: Sendable, Hashable {
             }
         }
         return chunks
+    }
+
+    /// Where a word typed joined may have been written spaced: after the verb prefix `می` or
+    /// `نمی`, and before an inflection ``PersianForms`` knows (`همکاریهای` → `همکاری` `های`).
+    static func affixSplits(_ folded: String) -> [Int] {
+        let scalars = Array(folded.unicodeScalars)
+        var cuts: [Int] = []
+        for prefix in ["نمی", "می"] where scalars.starts(with: prefix.unicodeScalars) && scalars.count - prefix.unicodeScalars.count >= 2 {
+            cuts.append(prefix.unicodeScalars.count)
+            break
+        }
+        if let stem = PersianForms.stems(of: folded).first, scalars.starts(with: stem.unicodeScalars), stem.unicodeScalars.count < scalars.count {
+            cuts.append(stem.unicodeScalars.count)
+        }
+        return cuts
     }
 
     /// Where, in the folded word, the typed word had a ZWNJ.
@@ -342,8 +363,31 @@ public struct SearchQuery: Sendable, Hashable {
         }
         guard scalars.allSatisfy({ !("0"..."9").contains($0) }) else { return [] }  // numbers are not split
         let phrases = points.map { [piece(0..<$0), piece($0..<n)] }
-        return phrases + andPhrases(word).filter { !phrases.contains($0) }
+        let ands = andPhrases(word).filter { !phrases.contains($0) }
+        return phrases + ands + (zwnj.isEmpty ? threePieces(word).filter { !ands.contains($0) } : [])
     }
+
+    /// A long word read as three words, hashtag style (`محمدجوادظریف` finds `محمد جواد ظریف`):
+    /// words of ``minThreePieceLength`` to ``maxThreePieceLength`` letters, each piece three letters or more, the
+    /// most even cuts first, at most ``maxThreePieces`` of them.
+    public static func threePieces(_ word: String) -> [[String]] {
+        let scalars = Array(word.unicodeScalars)
+        let n = scalars.count
+        guard (minThreePieceLength...maxThreePieceLength).contains(n), scalars.allSatisfy({ !("0"..."9").contains($0) }) else { return [] }
+        func piece(_ r: Range<Int>) -> String { String(String.UnicodeScalarView(scalars[r])) }
+        var cuts: [(Int, Int)] = []
+        for i in 3...(n - 6) { for j in (i + 3)...(n - 3) { cuts.append((i, j)) } }
+        func spread(_ cut: (Int, Int)) -> Int {
+            let lengths = [cut.0, cut.1 - cut.0, n - cut.1]
+            return lengths.max()! - lengths.min()!
+        }
+        cuts.sort { (spread($0), $0.0, $0.1) < (spread($1), $1.0, $1.1) }
+        return cuts.prefix(maxThreePieces).map { [piece(0..<$0.0), piece($0.0..<$0.1), piece($0.1..<n)] }
+    }
+
+    public static let minThreePieceLength = 10
+    public static let maxThreePieceLength = 40
+    public static let maxThreePieces = 12
 
     /// A compound in three pieces: `و` ("and") between two words of two letters or more,
     /// written as its own word or joined to either side (رفتوآمد → رفت و آمد, رفت وآمد,
