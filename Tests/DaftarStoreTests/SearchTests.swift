@@ -100,6 +100,7 @@ struct SearchTests {
         #expect(try found("تن") == ["plain.txt"])
         #expect(try found("پا").isEmpty)
         #expect(try found("هست").isEmpty)
+        #expect(try found("ایر").isEmpty)  // ایران is no form of ایر
         // Forms off: quoted, or exact.
         #expect(try found("\"موشک\"") == ["plain.txt"])
         #expect(try found("موشک", forms: false) == ["plain.txt"])

@@ -33,8 +33,10 @@ struct Search: ParsableCommand {
             Letters are folded (ي→ی, ك→ک, ة/ۀ→ه, أ/إ/آ→ا, ؤ→و), digits too (۱۴۰۴, ١٤٠٤ → 1404), and \
             zero-width non-joiners, diacritics and tatweel are ignored inside a word. A word also \
             matches written in two parts (بینالمللی finds بین المللی, می‌کنند finds می کنند), a \
-            compound with و in three (صداوسیما finds صدا و سیما and صدا وسیما), and two or three \
-            adjacent words also match joined (همکاری های finds همکاریهای).
+            compound with و in three (صداوسیما finds صدا و سیما and صدا وسیما), a long word as \
+            three words (محمدجوادظریف finds محمد جواد ظریف), and two or three adjacent words \
+            also match joined (همکاری های finds همکاریهای). In a quoted phrase, words may be \
+            joined or spaced ("همکاریهای نظامی" finds همکاری های نظامی); the order counts.
 
             RESULTS
             Articles and annotation notes, ranked by bm25 (title weighted 3×), ties by id. The snippet comes from the original \
