@@ -24,7 +24,9 @@ extension Store {
             if !words.contains(where: { $0.folded == folded }) { words.append((folded, spelling)) }
         }
         guard words.count >= 2 else {
-            throw DaftarError(.badInput, "give at least two different spellings (search already treats \(words.map(\.spelling).joined(separator: ", ")) as one)")
+            throw DaftarError(.badInput, spellings.count < 2
+                ? "give at least two spellings of one word, e.g. daftar alias add شویگو شایگو"
+                : "give at least two different spellings: search already reads \(spellings.joined(separator: " and ")) as one word")
         }
         return try writer.write { db in
             let groups = try Self.aliasGroups(db)

@@ -2,6 +2,10 @@ import DaftarCore
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One replica's archive: a single SQLite file (WAL) holding the event log, the version vector
 /// and every projection, plus the replica's private key in an owner-only file beside it.
 ///
@@ -85,7 +89,11 @@ public struct Store: Sendable {
         create: Bool = true,
         now: @escaping @Sendable () -> Int64 = Store.systemClock
     ) throws -> Store {
+        // Creating, migrating and making the key take turns between processes (two commands
+        // started at once on a new store); the rebuild after does not need to.
+        let turn = FolderLock(for: path)
         let exists = try checkPath(path, create: create)
+        if !exists { try createOwnerOnly(path) }
         if exists, !FileManager.default.isWritableFile(atPath: path) {
             throw DaftarError(.readOnly, "the store at \(path) is read-only for you (no write permission): it can be read, not changed; copy it to a folder you can write to change it")
         }
@@ -98,8 +106,32 @@ public struct Store: Sendable {
             (identity, notice) = try loadIdentity(keyPath: path + ".key", writer: writer)
         }
         let store = Store(path: path, identity: identity, identityNotice: notice, writer: writer, now: now)
+        turn.release()
         try store.rebuildIfProjectionVersionChanged()
         return store
+    }
+
+    /// An exclusive `flock(2)` on the folder of a store while it is created or migrated, so
+    /// that processes opening a new store at once take turns instead of both creating its
+    /// tables and keys. Best effort: a folder that cannot be opened is not locked (opening the
+    /// store then says what is wrong). Released by ``release()`` or when dropped.
+    final class FolderLock {
+        private var descriptor: Int32
+
+        init(for path: String) {
+            let folder = (path as NSString).deletingLastPathComponent
+            descriptor = Glibc.open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if descriptor >= 0 {
+                while flock(descriptor, LOCK_EX) != 0 && errno == EINTR {}
+            }
+        }
+
+        func release() {
+            if descriptor >= 0 { close(descriptor) }
+            descriptor = -1
+        }
+
+        deinit { release() }
     }
 
     /// Opens an existing store without writing to it: no transaction is taken, so it answers
@@ -230,15 +262,59 @@ public struct Store: Sendable {
             return (identity, nil)
         }
         let identity = Identity.generate()
-        let created = fm.createFile(
-            atPath: keyPath, contents: Data(identity.keyFileText.utf8), attributes: [.posixPermissions: 0o600])
-        guard created else {
-            throw DaftarError(.badKeyFile, "cannot create key file \(keyPath); check that its directory is writable")
+        guard try writeKeyFile(keyPath, identity.keyFileText) else {
+            // Another process made the store's key first (two commands started at once on a
+            // new store): that is this replica's identity.
+            return try loadIdentity(keyPath: keyPath, writer: writer)
         }
         let eventCount = try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
         let notice = eventCount == 0 ? nil :
             "no key file was found beside this store: new writes come from a new replica \(identity.origin) (key in \(keyPath)); earlier events stay valid"
         return (identity, notice)
+    }
+
+    /// Creates an empty file at `path`, owner-only from its first moment (SQLite gives its
+    /// -wal and -shm files the database file's mode); one that appeared meanwhile is left as is.
+    private static func createOwnerOnly(_ path: String) throws {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if descriptor >= 0 {
+            close(descriptor)
+        } else if errno != EEXIST {
+            throw DaftarError(.badStore, "cannot create a store at \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Writes a new key file: owner-only from its first byte, whole before it is visible
+    /// (written beside it, then linked into place). Returns false, writing nothing, when a key
+    /// file is already there.
+    private static func writeKeyFile(_ keyPath: String, _ text: String) throws -> Bool {
+        let temporary = "\(keyPath).new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw DaftarError(.badKeyFile, "cannot create key file \(keyPath): \(String(cString: strerror(errno))); check that its directory is writable")
+        }
+        defer { unlink(temporary) }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard written == bytes.count, synced else {
+            throw DaftarError(.badKeyFile, "cannot write key file \(keyPath); check free space and permissions")
+        }
+        if link(temporary, keyPath) == 0 { return true }
+        if errno == EEXIST { return false }
+        if errno == EPERM || errno == EOPNOTSUPP {
+            // No hard links here (some USB and network file systems): create it in place.
+            let direct = Glibc.open(keyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if direct < 0, errno == EEXIST { return false }
+            if direct >= 0 {
+                let written = bytes.withUnsafeBytes { write(direct, $0.baseAddress, $0.count) }
+                let synced = fsync(direct) == 0
+                close(direct)
+                if written == bytes.count, synced { return true }
+            }
+        }
+        throw DaftarError(.badKeyFile, "cannot create key file \(keyPath): \(String(cString: strerror(errno)))")
     }
 
     /// The analyst name written into new events: set by `daftar init --author`, else

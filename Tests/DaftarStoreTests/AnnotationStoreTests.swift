@@ -654,6 +654,24 @@ struct AnnotationStoreTests {
         }
     }
 
+    /// A position that is not a whole number from 0 refuses the annotation: 2^64 must not
+    /// wrap to 0, -1 or 3.5 must not become a place in the text.
+    @Test(arguments: ["18446744073709551616", "9223372036854775808", "-1", "3.5", "\"7\"", "1e300"])
+    func positionsOutOfRangeAreRefused(_ start: String) throws {
+        let text = """
+            {"@context": "http://www.w3.org/ns/anno.jsonld", "type": "Annotation", "id": "urn:x:9",
+             "target": {"source": "http://example.com/a", "selector": {"type": "TextPositionSelector", "start": \(start), "end": 5}}}
+            """
+        do {
+            let parsed = try Self.parse(text)
+            Issue.record("expected start \(start) to be refused, got \(parsed.map { ($0.start, $0.end) })")
+        } catch let error as DaftarError {
+            #expect(error.code == .badInput)
+            #expect(error.message.contains("TextPositionSelector"), "\(error.message)")
+        }
+        #expect(try Self.parse(text.replacingOccurrences(of: ": \(start),", with: ": 0,")).first?.start == 0)
+    }
+
     @Test(arguments: [#"{"type":"Foo"}"#, #"{"id": "x"}"#, #"[{"type": "Foo"}]"#, #""just a string""#, #"{"type": "Annotation", "id": "urn:x:2"}"#])
     func notAnAnnotationFileIsRefused(_ text: String) throws {
         do {

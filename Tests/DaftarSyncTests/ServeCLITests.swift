@@ -91,6 +91,7 @@ struct ServeCLITests {
         #expect(clone.succeeded && clone.stdout.contains("cloned 5 events"), "\(clone)")
         let stopped = try Self.stop(server)
         #expect(Self.messages(stopped.stderr).contains { $0.contains("created a token in \(generated)") }, "\(stopped)")
+        #expect(!stopped.stderr.contains("WARNING"), "loopback needs no warning: \(stopped)")
 
         // Every IPv6 address: the URL printed keeps the brackets; a client reaches it on ::1.
         let (any, anyURL) = try setup.serve("[::]:0")
@@ -100,7 +101,9 @@ struct ServeCLITests {
         let sync = try setup.box.run(["sync", "http://[::1]:\(port)", "--token-file", setup.tokenFile, "--json"], store: b)
         #expect(sync.succeeded, "\(sync)")
         #expect((try? sync.jsonObject())?["inSync"] as? Bool == true, "\(sync)")
-        _ = try Self.stop(any)
+        // Every address, plain HTTP: said loudly, once.
+        let anyStopped = try Self.stop(any)
+        #expect(Self.messages(anyStopped.stderr).filter { $0.hasPrefix("daftar: WARNING: serving on [::] over plain HTTP") }.count == 1, "\(anyStopped)")
 
         // An IPv6 address without brackets is a usage error, said plainly.
         let bare = try setup.box.run(["serve", "--listen", "::1:0", "--token-file", setup.tokenFile], store: setup.a)

@@ -210,8 +210,10 @@ public enum W3CAnnotations {
                     prefix = s["prefix"] as? String
                     suffix = s["suffix"] as? String
                 } else if type.contains("TextPositionSelector") {
-                    start = (s["start"] as? NSNumber)?.intValue
-                    end = (s["end"] as? NSNumber)?.intValue
+                    guard let from = position(s["start"]), let to = position(s["end"]) else {
+                        throw fail("its TextPositionSelector start \(s["start"] ?? "(none)") and end \(s["end"] ?? "(none)") must be whole numbers from 0 (characters of the text)")
+                    }
+                    (start, end) = (from, to)
                 }
             }
         }
@@ -231,6 +233,16 @@ public enum W3CAnnotations {
             motivation: motivation ?? (notes.isEmpty ? (tags.isEmpty ? "highlighting" : "tagging") : "commenting"),
             creator: creator, created: object["created"] as? String,
             wholeSource: !hasSelector)
+    }
+
+    /// A `TextPositionSelector` offset: a whole number from 0 to 2^31 (no article is longer);
+    /// nil for anything else, which refuses the annotation rather than being read as another
+    /// number (`2^64` must not wrap to 0).
+    static func position(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber, let exact = Int(exactly: number.doubleValue), exact >= 0, exact <= Int(Int32.max) else {
+            return nil
+        }
+        return exact
     }
 
     /// A UUID-shaped id derived from another tool's annotation id (SHA-256, version 8 bits).

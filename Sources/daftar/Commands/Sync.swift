@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
             on the first serve that starts listening, owner-only; its path is printed). The store \
             stays usable by other daftar commands while it serves. Stops cleanly on SIGINT/SIGTERM.
 
+            On an address other than loopback it warns: there is no TLS yet, so the token and \
+            the events cross the network in clear.
+
             Each request is logged on standard error, one line: time (UTC), method, path, status, \
             bytes of the response, and the caller's replica when it names it (else -). Never the token.
             """)
@@ -85,6 +88,10 @@ struct Serve: AsyncParsableCommand {
         let (host, port) = try parsedListen()
         let store = try daftar.openStore(forWriting: false)
         let shown = urlHost(host)
+        if !ReaderAccess.isLoopback(host) {
+            // No TLS yet: say plainly what crosses the network.
+            Terminal.warning("serving on \(shown) over plain HTTP: the token and every event travel unencrypted, readable and replayable by anyone on the network; serve on a trusted network or through an SSH tunnel or VPN (loopback: --listen 127.0.0.1:\(port))")
+        }
         let token: String
         // A token generated here is written only once the socket is bound: a failed start
         // leaves no file behind.

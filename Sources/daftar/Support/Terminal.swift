@@ -14,6 +14,12 @@ enum Terminal {
         FileHandle.standardError.write(Data("daftar: \(message)\n".utf8))
     }
 
+    /// A warning the user must not miss: on stderr, marked, bold on a terminal.
+    static func warning(_ message: String) {
+        let text = "WARNING: \(message)"
+        FileHandle.standardError.write(Data("daftar: \(stderrIsTTY ? "\u{1B}[1m\(text)\u{1B}[0m" : text)\n".utf8))
+    }
+
     /// A progress line that rewrites itself; only when stderr is a terminal.
     static func progress(_ message: String) {
         guard stderrIsTTY else { return }
