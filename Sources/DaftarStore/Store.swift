@@ -93,7 +93,9 @@ public struct Store: Sendable {
         // started at once on a new store); the rebuild after does not need to.
         let turn = FolderLock(for: path)
         let exists = try checkPath(path, create: create)
-        if !exists { try createOwnerOnly(path) }
+        if !exists, case let failure = createOwnerOnly(path), failure != 0, failure != EEXIST {
+            throw DaftarError(.badStore, "cannot create a store at \(path): \(String(cString: strerror(failure)))")
+        }
         if exists, !FileManager.default.isWritableFile(atPath: path) {
             throw DaftarError(.readOnly, "the store at \(path) is read-only for you (no write permission): it can be read, not changed; copy it to a folder you can write to change it")
         }
@@ -273,48 +275,41 @@ public struct Store: Sendable {
         return (identity, notice)
     }
 
-    /// Creates an empty file at `path`, owner-only from its first moment (SQLite gives its
-    /// -wal and -shm files the database file's mode); one that appeared meanwhile is left as is.
-    private static func createOwnerOnly(_ path: String) throws {
+    /// Creates `path` owner-only (0600) from its first moment, holding `contents`, synced.
+    /// Returns 0, or the errno that stopped it (EEXIST: something is already there). SQLite
+    /// gives a store's -wal and -shm files the store file's mode.
+    private static func createOwnerOnly(_ path: String, contents: [UInt8] = []) -> Int32 {
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if descriptor >= 0 {
-            close(descriptor)
-        } else if errno != EEXIST {
-            throw DaftarError(.badStore, "cannot create a store at \(path): \(String(cString: strerror(errno)))")
-        }
+        guard descriptor >= 0 else { return errno }
+        defer { close(descriptor) }
+        guard !contents.isEmpty else { return 0 }
+        let written = contents.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == contents.count, fsync(descriptor) == 0 else { return errno == 0 ? EIO : errno }
+        return 0
     }
 
     /// Writes a new key file: owner-only from its first byte, whole before it is visible
     /// (written beside it, then linked into place). Returns false, writing nothing, when a key
     /// file is already there.
     private static func writeKeyFile(_ keyPath: String, _ text: String) throws -> Bool {
-        let temporary = "\(keyPath).new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw DaftarError(.badKeyFile, "cannot create key file \(keyPath): \(String(cString: strerror(errno))); check that its directory is writable")
+        func failed(_ code: Int32) -> DaftarError {
+            DaftarError(.badKeyFile, "cannot create key file \(keyPath): \(String(cString: strerror(code))); check that its folder is writable and has space")
         }
-        defer { unlink(temporary) }
         let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor) == 0
-        close(descriptor)
-        guard written == bytes.count, synced else {
-            throw DaftarError(.badKeyFile, "cannot write key file \(keyPath); check free space and permissions")
-        }
+        let temporary = "\(keyPath).new-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(temporary) }
+        let written = createOwnerOnly(temporary, contents: bytes)
+        guard written == 0 else { throw failed(written) }
         if link(temporary, keyPath) == 0 { return true }
-        if errno == EEXIST { return false }
-        if errno == EPERM || errno == EOPNOTSUPP {
-            // No hard links here (some USB and network file systems): create it in place.
-            let direct = Glibc.open(keyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            if direct < 0, errno == EEXIST { return false }
-            if direct >= 0 {
-                let written = bytes.withUnsafeBytes { write(direct, $0.baseAddress, $0.count) }
-                let synced = fsync(direct) == 0
-                close(direct)
-                if written == bytes.count, synced { return true }
-            }
+        let linking = errno
+        if linking == EEXIST { return false }
+        guard linking == EPERM || linking == EOPNOTSUPP else { throw failed(linking) }
+        // No hard links here (some USB and network file systems): create it in place.
+        switch createOwnerOnly(keyPath, contents: bytes) {
+        case 0: return true
+        case EEXIST: return false
+        case let code: throw failed(code)
         }
-        throw DaftarError(.badKeyFile, "cannot create key file \(keyPath): \(String(cString: strerror(errno)))")
     }
 
     /// The analyst name written into new events: set by `daftar init --author`, else
