@@ -42,7 +42,24 @@ public func buildRouter(
         let body = try await collect(request)
         return try json(try await run { try await service.push(body) })
     }
+    for (path, allowed) in [("heads", HTTPRequest.Method.get), ("pull", .post), ("push", .post)] {
+        refuseOtherMethods(api, path, allowed: allowed)
+    }
     return router
+}
+
+/// Any other method on one of the API's paths: 405 with `Allow`, not a 404 that says the
+/// path does not exist.
+func refuseOtherMethods(_ group: RouterGroup<BasicRequestContext>, _ path: String, allowed: HTTPRequest.Method) {
+    let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, .connect]
+    for method in methods where method != allowed && !(allowed == .get && method == .head) {
+        group.on(RouterPath(path), method: method) { _, _ -> Response in
+            let body = #"{"error": {"code": "methodNotAllowed", "message": "use \#(allowed.rawValue) on this path"}}"#
+            return Response(
+                status: .methodNotAllowed, headers: [.allow: allowed.rawValue, .contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+    }
 }
 
 /// The application serving `router` on `host:port`; `onRunning` gets the bound port once the

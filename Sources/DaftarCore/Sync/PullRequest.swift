@@ -79,7 +79,11 @@ public struct PullRequest: Sendable, Hashable {
             guard let origin = item["origin"]?.stringValue, ReplicaID.isWellFormed(origin), let seq = item["seq"]?.intValue, seq >= 1 else { return nil }
             return Dot(origin: ReplicaID(rawValue: origin), seq: seq)
         }
-        maxBytes = min(Int(json["maxBytes"]?.intValue ?? Int64(SyncLimits.pageBytes)), SyncLimits.pageBytes)
-        guard maxBytes > 0 else { throw DaftarError(.protocolMismatch, "malformed pull request: maxBytes must be positive") }
+        // A limit out of range is refused, not clamped: the API says 1 … pageBytes.
+        let requested = json["maxBytes"].map { $0.intValue } ?? Int64(SyncLimits.pageBytes)
+        guard let requested, (1...Int64(SyncLimits.pageBytes)).contains(requested) else {
+            throw DaftarError(.protocolMismatch, "malformed pull request: maxBytes must be a whole number from 1 to \(SyncLimits.pageBytes)")
+        }
+        maxBytes = Int(requested)
     }
 }

@@ -182,6 +182,8 @@ func nonDaftarApplication(
 struct RawResponse: CustomStringConvertible {
     var status: UInt
     var body: String
+    /// Header values by lowercased name (the first of each).
+    var headers: [String: String] = [:]
     var description: String { "\(status) \(body.prefix(300))" }
 }
 
@@ -198,7 +200,8 @@ func rawRequest(
     }
     let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
     let bytes = try await response.body.collect(upTo: 32 << 20)
-    return RawResponse(status: response.status.code, body: String(buffer: bytes))
+    let headers = Dictionary(response.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+    return RawResponse(status: response.status.code, body: String(buffer: bytes), headers: headers)
 }
 
 /// Records a sync's outcome in failure messages.
