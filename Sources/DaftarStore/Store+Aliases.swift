@@ -85,10 +85,7 @@ extension Store {
 
     /// The alias events in log order, in words (for `alias history`).
     public func aliasHistory() throws -> [LogEntry] {
-        let positions = try writer.read { db in
-            try Int64.fetchAll(db, sql: "SELECT position FROM events WHERE type IN (?, ?) ORDER BY position", arguments: [EventType.aliasAdded.name, EventType.aliasRemoved.name])
-        }
-        return try positions.flatMap { try log(after: $0 - 1, limit: 1) }
+        try log(types: [.aliasAdded, .aliasRemoved])
     }
 
     /// `query` with each plain word's alias spellings (folded word → the others of its group).

@@ -3,13 +3,15 @@ import Foundation
 import GRDB
 
 extension Store {
-    /// Events, oldest first (log order), from `after` (a position) on, each described in words.
-    public func log(after: Int64 = 0, limit: Int? = nil) throws -> [LogEntry] {
+    /// Events, oldest first (log order), from `after` (a position) on, each described in words;
+    /// only those of `types` when given.
+    public func log(after: Int64 = 0, limit: Int? = nil, types: [EventType]? = nil) throws -> [LogEntry] {
         try writer.read { db in
             let replicaName = try replicaNamer(db)
+            let onlyTypes = types.map { " AND type IN (\(databaseQuestionMarks(count: $0.count)))" } ?? ""
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT position, body FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                arguments: [after, limit ?? -1])
+                db, sql: "SELECT position, body FROM events WHERE position > ?\(onlyTypes) ORDER BY position LIMIT ?",
+                arguments: StatementArguments([after] + (types ?? []).map(\.name) + [limit ?? -1]))
             var out: [LogEntry] = []
             let words = LogWords(db)
             while let row = try rows.next() {

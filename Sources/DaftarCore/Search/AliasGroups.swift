@@ -28,7 +28,8 @@ public enum AliasGroups {
 
     /// The spellings of an alias event, as written (empty for other events).
     public static func spellings(_ event: Event) -> [String] {
-        (event.data?["words"]?.arrayValue ?? []).compactMap(\.stringValue)
+        if case .alias(let words, _)? = EventPayload(event) { return words }
+        return []
     }
 
     /// The groups `events` leave (events of other types are ignored), each sorted by folded

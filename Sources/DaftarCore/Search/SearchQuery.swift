@@ -364,7 +364,8 @@ public struct SearchQuery: Sendable, Hashable {
         guard scalars.allSatisfy({ !("0"..."9").contains($0) }) else { return [] }  // numbers are not split
         let phrases = points.map { [piece(0..<$0), piece($0..<n)] }
         let ands = andPhrases(word).filter { !phrases.contains($0) }
-        return phrases + ands + (zwnj.isEmpty ? threePieces(word).filter { !ands.contains($0) } : [])
+        // Three-piece readings have no one-letter piece, so none is a compound's.
+        return phrases + ands + (zwnj.isEmpty ? threePieces(word) : [])
     }
 
     /// A long word read as three words, hashtag style (`محمدجوادظریف` finds `محمد جواد ظریف`):

@@ -59,10 +59,7 @@ struct AliasCommand: ParsableCommand {
         func run() throws {
             let entries = try alias.daftar.openStoreForReading().aliasHistory()
             if json { return try Terminal.printJSON(entries) }
-            for e in entries {
-                let replica = e.replica ?? "replica \(e.origin.prefix(8))"
-                print("\(e.position)  \(Terminal.time(e.time))  \(Terminal.safe(e.author)) (\(replica))  \(Terminal.safe(e.summary))")
-            }
+            for e in entries { print(Log.line(e)) }
             if entries.isEmpty { Terminal.note("no alias events") }
         }
     }

@@ -25,10 +25,13 @@ struct Log: ParsableCommand {
     func run() throws {
         let entries = try daftar.openStoreForReading().log(after: after.value, limit: limit?.value)
         if json { return try Terminal.printJSON(entries) }
-        for e in entries {
-            let seal = e.seal ? Terminal.dim(" [sealed]") : ""
-            let replica = e.replica ?? "replica \(e.origin.prefix(8))"
-            print("\(e.position)  \(Terminal.time(e.time))  \(Terminal.safe(e.author)) (\(replica))  \(Terminal.safe(e.summary))\(seal)")
-        }
+        for e in entries { print(Self.line(e)) }
+    }
+
+    /// One event in words: position, time, who and from which replica, what, whether sealed.
+    static func line(_ e: LogEntry) -> String {
+        let seal = e.seal ? Terminal.dim(" [sealed]") : ""
+        let replica = e.replica ?? "replica \(e.origin.prefix(8))"
+        return "\(e.position)  \(Terminal.time(e.time))  \(Terminal.safe(e.author)) (\(replica))  \(Terminal.safe(e.summary))\(seal)"
     }
 }
