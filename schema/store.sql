@@ -15,6 +15,8 @@ CREATE INDEX article_sources_by_time ON article_sources(time, origin, seq);
 
 CREATE INDEX article_tags_by_tag ON article_tags(tag);
 
+CREATE INDEX articles_by_family ON articles(family) WHERE family IS NOT NULL;
+
 CREATE INDEX articles_by_first ON articles(first_time, id);
 
 CREATE UNIQUE INDEX articles_by_story ON articles(story);
@@ -24,6 +26,8 @@ CREATE INDEX events_bare ON events(position) WHERE bare = 1;
 CREATE UNIQUE INDEX events_by_hash ON events(hash);
 
 CREATE INDEX syncs_by_peer ON syncs(peer, id);
+
+CREATE INDEX version_links_by_b ON version_links(b, a);
 
 CREATE TABLE alias_events (
     origin TEXT NOT NULL,
@@ -109,7 +113,7 @@ CREATE TABLE articles (
     first_time INTEGER NOT NULL,
     first_origin TEXT NOT NULL,
     first_seq INTEGER NOT NULL
-, story TEXT NOT NULL DEFAULT '');
+, story TEXT NOT NULL DEFAULT '', family TEXT, version INTEGER NOT NULL DEFAULT 1, versions INTEGER NOT NULL DEFAULT 1);
 
 CREATE VIRTUAL TABLE articles_fts USING fts5(
     title, body, content='articles', content_rowid='rowid', tokenize='daftar'
@@ -163,12 +167,33 @@ CREATE TABLE projection_state (
     position INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+CREATE TABLE story_sketches (
+    hash INTEGER NOT NULL,
+    story TEXT NOT NULL,
+    PRIMARY KEY (hash, story)
+) WITHOUT ROWID;
+
 CREATE TABLE syncs (
     id INTEGER PRIMARY KEY,
     peer TEXT NOT NULL,
     started INTEGER NOT NULL,
     position INTEGER NOT NULL
 );
+
+CREATE TABLE version_links (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+
+CREATE TABLE version_splits (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (a, b, origin, seq)
+) WITHOUT ROWID;
 
 CREATE TABLE version_vector (
     origin TEXT PRIMARY KEY NOT NULL,

@@ -80,12 +80,15 @@ public struct SearchHitJSON: Encodable, Sendable {
     var matches: [[Int]]
     /// Words that matched as an alias spelling of a query word, as written.
     var aliases: [String]
+    /// Which version of its story the article is, of how many (a story is one hit).
+    var version: Int
+    var versions: Int
     var score: Double
 
     public init(_ hit: SearchHit) {
         func pairs(_ ranges: [Range<Int>]) -> [[Int]] { ranges.map { [$0.lowerBound, $0.upperBound] } }
         (kind, annotation, id, title, file, published) = (hit.kind.rawValue, hit.annotation, hit.id, hit.title, hit.file, hit.published)
         (snippet, snippetMatches, matches, score) = (hit.snippet.text, pairs(hit.snippet.matches), pairs(hit.bodyMatches), hit.score)
-        aliases = hit.aliases
+        (aliases, version, versions) = (hit.aliases, hit.version, hit.versions)
     }
 }

@@ -16,7 +16,8 @@ enum Projector {
     /// first open by the new code it is rebuilt from the log, with the projections derived
     /// from its rows.
     enum Projection: String, CaseIterable, Sendable {
-        /// `articles`, `article_sources`, `articles_fts`, from `article.ingested`.
+        /// `articles`, `article_sources`, `articles_fts`, from `article.ingested`; versions
+        /// (`story_sketches`, `version_links`, `version_splits`) also from `article.split`.
         case articles
         /// `annotation_events`, `annotations`, `annotation_tags`, `notes_fts`, from `annotation.*`.
         case annotations
@@ -27,7 +28,7 @@ enum Projector {
 
         var version: Int {
             switch self {
-            case .articles: 6  // 6: word forms in articles_fts and notes_fts
+            case .articles: 7  // 6: word forms in articles_fts and notes_fts; 7: versions
             case .annotations: 6
             case .articleTags: 5
             case .aliases: 1
@@ -41,7 +42,7 @@ enum Projector {
         /// The projection an event feeds, if any.
         static func fed(by event: Event) -> Projection? {
             switch event.eventType {
-            case .articleIngested?: .articles
+            case .articleIngested?, .articleSplit?: .articles
             case let type? where type.isAnnotationEvent: .annotations
             case .articleTagged?, .articleUntagged?: .articleTags
             case .aliasAdded?, .aliasRemoved?: .aliases
@@ -52,7 +53,10 @@ enum Projector {
         var clearSQL: String {
             switch self {
             case .articles:
-                "DELETE FROM article_sources; DELETE FROM articles; INSERT INTO articles_fts(articles_fts) VALUES ('delete-all');"
+                """
+                DELETE FROM article_sources; DELETE FROM articles; INSERT INTO articles_fts(articles_fts) VALUES ('delete-all');
+                DELETE FROM story_sketches; DELETE FROM version_links; DELETE FROM version_splits;
+                """
             case .annotations:
                 "DELETE FROM annotation_events; DELETE FROM annotation_state; DELETE FROM annotations; DELETE FROM annotation_tags; INSERT INTO notes_fts(notes_fts) VALUES ('delete-all');"
             case .articleTags:
@@ -66,7 +70,7 @@ enum Projector {
     static func apply(_ event: Event, _ db: Database, only projections: Set<Projection> = Set(Projection.allCases)) throws {
         guard let projection = Projection.fed(by: event), projections.contains(projection) else { return }
         switch projection {
-        case .articles: try applyArticleIngested(event, db)
+        case .articles: try event.is(.articleSplit) ? applyArticleSplit(event, db) : applyArticleIngested(event, db)
         case .annotations: try applyAnnotationEvent(event, db)
         case .articleTags: try applyArticleTagEvent(event, db)
         case .aliases: try applyAliasEvent(event, db)
@@ -112,6 +116,7 @@ enum Projector {
                 WHERE rowid = ?
                 """).execute(arguments: [article, file, parsed.published, parsed.bodyStart, event.time, event.origin.rawValue, event.seq, shown[0] as Int64])
             if shown[1] as String != article || newCopy { try gatherCopies(story: story, shownAs: article, db) }
+            try regroupVersions(from: story, db)  // it may be another version's turn to come first
             return
         }
 
@@ -125,6 +130,7 @@ enum Projector {
         try db.cachedStatement(sql: "INSERT INTO articles_fts(rowid, title, body) VALUES (?, ?, ?)")
             .execute(arguments: [db.lastInsertedRowID, parsed.title, parsed.body])
         try gatherCopies(story: story, shownAs: article, db)
+        try linkVersions(story: story, body: parsed.body, db)
     }
 
     /// Moves what was shown on any copy of `story` to the id it is shown as: annotations

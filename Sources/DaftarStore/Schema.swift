@@ -4,7 +4,7 @@ import GRDB
 /// with a new one (STYLE 4). `schema/store.sql` holds what these create; a test keeps them equal.
 public enum Schema {
     /// The SQL of the current schema (for benchmarks' same-rows baselines).
-    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8 + v9 }
+    public static var currentSQL: String { v1 + v2 + v3 + v4 + v5 + v6 + v7 + v8 + v9 + v10 }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -34,6 +34,9 @@ public enum Schema {
         }
         migrator.registerMigration("v9-aliases") { db in
             try db.execute(sql: v9)
+        }
+        migrator.registerMigration("v10-versions") { db in
+            try db.execute(sql: v10)
         }
         return migrator
     }
@@ -309,5 +312,40 @@ public enum Schema {
             spelling TEXT NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX aliases_by_group ON aliases(grp, word);
+        """
+
+    static let v10 = """
+        -- Projection: versions of a story (near-duplicate bodies, StorySketch). Each comparable
+        -- story's smallest shingle hashes, to find the stories it may be a version of.
+        CREATE TABLE story_sketches (
+            hash INTEGER NOT NULL,
+            story TEXT NOT NULL,
+            PRIMARY KEY (hash, story)
+        ) WITHOUT ROWID;
+
+        -- Projection: two stories whose bodies are near-duplicates (a < b), with their similarity.
+        CREATE TABLE version_links (
+            a TEXT NOT NULL,
+            b TEXT NOT NULL,
+            similarity REAL NOT NULL,
+            PRIMARY KEY (a, b)
+        ) WITHOUT ROWID;
+        CREATE INDEX version_links_by_b ON version_links(b, a);
+
+        -- Projection: pairs of stories an analyst split apart (article.split, a < b): never linked.
+        CREATE TABLE version_splits (
+            a TEXT NOT NULL,
+            b TEXT NOT NULL,
+            origin TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY (a, b, origin, seq)
+        ) WITHOUT ROWID;
+
+        -- An article's versions: the linked stories, numbered by when each was first archived.
+        -- family is the story of version 1, NULL while the article has no other version.
+        ALTER TABLE articles ADD COLUMN family TEXT;
+        ALTER TABLE articles ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE articles ADD COLUMN versions INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX articles_by_family ON articles(family) WHERE family IS NOT NULL;
         """
 }

@@ -102,6 +102,9 @@ final class LogWords {
             return "made one word for search: " + AliasGroups.spellings(event).joined(separator: " = ")
         case .aliasRemoved?:
             return "took out of their alias groups: " + AliasGroups.spellings(event).joined(separator: ", ")
+        case .articleSplit?:
+            let others = try (event.data?["from"]?.arrayValue ?? []).map { try "«\(clip(articleTitle($0.stringValue), Self.quoteLength))»" }
+            return "split «\(clip(try articleTitle(string("article")), Self.quoteLength))» off as not a version of " + others.joined(separator: ", ")
         default:
             return event.type
         }

@@ -11,6 +11,9 @@ public struct ArticleSummary: Sendable, Hashable, Codable {
     public var file: String
     /// When it was first archived, ms since 1970.
     public var added: Int64
+    /// Which version of its story this is (1 = first archived), and how many there are.
+    public var version: Int = 1
+    public var versions: Int = 1
 }
 
 /// One `article.ingested` event of an article.
@@ -68,19 +71,24 @@ public struct StatusReport: Sendable, Codable {
 }
 
 extension Store {
-    /// Articles, most recently added first; `offset` skips that many (for pages).
+    /// Articles, most recently added first, each story once (its latest version); `offset`
+    /// skips that many (for pages).
     public func articles(limit: Int? = nil, offset: Int = 0) throws -> [ArticleSummary] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT id, title, published, file, first_time FROM articles ORDER BY first_time DESC, id LIMIT ? OFFSET ?",
+                sql: """
+                    SELECT id, title, published, file, first_time, version, versions FROM articles WHERE version = versions
+                    ORDER BY first_time DESC, id LIMIT ? OFFSET ?
+                    """,
                 arguments: [limit ?? -1, offset]
             ).map(Self.summary)
         }
     }
 
+    /// An article's summary from `id, title, published, file, first_time[, version, versions]`.
     static func summary(_ row: Row) -> ArticleSummary {
-        ArticleSummary(id: row[0], title: row[1], published: row[2], file: row[3], added: row[4])
+        ArticleSummary(id: row[0], title: row[1], published: row[2], file: row[3], added: row[4], version: row.count > 5 ? row[5] : 1, versions: row.count > 6 ? row[6] : 1)
     }
 
     /// Resolves a full id or an unambiguous prefix (like git) to an article id: the id of any
@@ -108,7 +116,7 @@ extension Store {
     /// One article with its body and provenance.
     public func article(_ id: String) throws -> ArticleDetail {
         try writer.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, title, published, file, first_time, body FROM articles WHERE id = ?", arguments: [id]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT id, title, published, file, first_time, version, versions, body FROM articles WHERE id = ?", arguments: [id]) else {
                 throw DaftarError(.notFound, "no article \(id)")
             }
             let sources = try Row.fetchAll(
@@ -118,7 +126,7 @@ extension Store {
                     """,
                 arguments: [id]
             ).map { ArticleSource(article: $0[0], file: $0[1], origin: $0[2], seq: $0[3], time: $0[4], author: $0[5]) }
-            return ArticleDetail(summary: Self.summary(row), body: row[5], sources: sources)
+            return ArticleDetail(summary: Self.summary(row), body: row[7], sources: sources)
         }
     }
 

@@ -99,7 +99,7 @@ extension Store {
         hasher.update(data: Array("daftar-digest-v\(Projector.version)\n".utf8))
         // Streams: one article at a time, its sources by index, so memory stays flat.
         let sourcesOf = try db.cachedStatement(sql: "SELECT file, origin, seq, time, author, article FROM article_sources WHERE story = ? ORDER BY origin, seq")
-        let articles = try Row.fetchCursor(db, sql: "SELECT id, title, published, body, body_start, file, story FROM articles ORDER BY id")
+        let articles = try Row.fetchCursor(db, sql: "SELECT id, title, published, body, body_start, file, story, version, versions FROM articles ORDER BY id")
         while let row = try articles.next() {
             let id: String = row[0]
             let published: String? = row[2]
@@ -109,14 +109,32 @@ extension Store {
                     "author": .string(source[4]), "copy": .string(source[5]),
                 ]
             }
-            feed([
+            var article: [String: JSONValue] = [
                 "article": .string(id), "title": .string(row[1]), "published": published.map(JSONValue.string) ?? .null,
                 "body": .string(row[3]), "bodyStart": .int(row[4]), "file": .string(row[5]),
                 "sources": .array(sources),
-            ])
+            ]
+            // Versions only when it has some, so stores without keep their digest.
+            if (row[8] as Int) > 1 {
+                article["version"] = .int(row[7])
+                article["versions"] = .int(row[8])
+            }
+            feed(.object(article))
             hasher.update(data: [0x0A])
         }
         try digestAnnotations(db, feed)
+        // Where each annotation is shown on its article's other versions.
+        for id in try String.fetchAll(db, sql: "SELECT id FROM articles WHERE family IS NOT NULL ORDER BY id") {
+            for carried in try carriedAnnotations(onto: id, db) {
+                let placement = carried.placement
+                feed([
+                    "carried": .string(carried.view.id), "onto": .string(id), "method": .string(placement.method.rawValue),
+                    "start": placement.anchor.map { .int(Int64($0.start)) } ?? .null, "end": placement.anchor.map { .int(Int64($0.end)) } ?? .null,
+                    "score": .int(Int64((placement.score * 1000).rounded())),
+                ])
+                hasher.update(data: [0x0A])
+            }
+        }
         // Alias groups (none: nothing fed, so stores from before aliases keep their digest).
         for group in try aliasGroups(db) {
             feed(["alias": .array(group.members.map { ["word": .string($0.folded), "spelling": .string($0.spelling)] })])

@@ -20,6 +20,10 @@ public struct SearchHit: Sendable, Hashable {
     public var bodyMatches: [Range<Int>]
     /// Words that matched as another spelling of a query word (its alias group), as written.
     public var aliases: [String] = []
+    /// Which version of its story the matching article is, and how many there are: a story
+    /// is one hit, its best-matching version.
+    public var version = 1
+    public var versions = 1
     /// bm25 score: lower is better (FTS5's convention).
     public var score: Double
 }
@@ -150,7 +154,8 @@ extension Store {
         let detailSQL = """
             SELECT a.rowid, a.id, a.title, a.file, a.published,
                    highlight(articles_fts, 0, ?, ?),
-                   highlight(articles_fts, 1, ?, ?)
+                   highlight(articles_fts, 1, ?, ?),
+                   a.family, a.version, a.versions
             FROM articles_fts
             JOIN articles a ON a.rowid = articles_fts.rowid
             WHERE articles_fts MATCH ? AND articles_fts.rowid = ?
@@ -174,15 +179,20 @@ extension Store {
             """
         do {
             return try writer.read { db in
+                // A story with several versions is one hit: rank enough rows to fill `limit` stories.
+                let hasVersions = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM articles WHERE family IS NOT NULL)") ?? false
+                var families = Set<String>()
                 let articles = try rankedArticles(
-                    db, expression: expression, arguments: articleArguments, limit: limit, rankSQL: rankSQL
-                ).map { rowid, score in
+                    db, expression: expression, arguments: articleArguments, limit: hasVersions ? limit * 3 : limit, rankSQL: rankSQL
+                ).compactMap { rowid, score -> SearchHit? in
                     let row = try Row.fetchOne(db, sql: detailSQL, arguments: [open, close, open, close, expression, rowid])!
+                    if let family = row[7] as String?, !families.insert(family).inserted { return nil }
                     // The snippet: the body's best passage, or the title when only it matched.
                     let title = MarkedSnippet(marked: row[5]), body = MarkedSnippet(marked: row[6])
                     var hit = SearchHit(id: row[1], title: row[2], file: row[3], published: row[4],
                                         snippet: body.passage() ?? title, bodyMatches: body.matches, score: score)
                     hit.aliases = Self.aliasesMatched(query, in: [title, body])
+                    (hit.version, hit.versions) = (row[8], row[9])
                     return hit
                 }
                 let notes = !searchNotes ? [] : try Row.fetchAll(

@@ -16,7 +16,7 @@ struct Daftar: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Init.self, Ingest.self, List.self, Show.self, Search.self,
+            Init.self, Ingest.self, List.self, Show.self, VersionsCommand.self, Search.self,
             Annotate.self, Annotations.self, Edit.self, Delete.self, Restore.self, TagCommand.self, Untag.self, Tags.self, AliasCommand.self,
             Export.self, Import.self,
             Reader.self, Serve.self, SyncCommand.self, Clone.self, PeerCommand.self, Bundle.self, Forks.self, Rekey.self, Conflicts.self, Resolve.self,

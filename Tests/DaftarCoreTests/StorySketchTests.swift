@@ -37,9 +37,17 @@ struct StorySketchTests {
         #expect(highestOther < StorySketch.threshold - 0.1)
     }
 
-    @Test func similarityIsSymmetricAndShortTextsAreNeverVersions() {
-        let a = StorySketch(body: "وزیر امور خارجه روسیه در مسکو گفت همکاری نظامی با ایران ادامه دارد و مذاکرات به مرحله تازه‌ای رسیده است")
-        let b = StorySketch(body: "وزیر امور خارجه روسیه در مسکو گفت همکاری نظامی با ایران ادامه خواهد داشت و مذاکرات به مرحله تازه‌ای رسیده است")
+    @Test func theIndexIngestKeepsIsTheSketchsSmallestHashes() throws {
+        for text in try ReanchoringTests.seeds() {
+            #expect(StorySketch.index(of: text) == StorySketch(body: text).index)
+        }
+        #expect(StorySketch.index(of: "خبر کوتاه") == nil)
+    }
+
+    @Test func similarityIsSymmetricAndShortTextsAreNeverVersions() throws {
+        let text = try ReanchoringTests.seeds()[0]
+        let a = StorySketch(body: "خبر نخست. " + text + "سخنگوی دولت هم سخن گفت.")
+        let b = StorySketch(body: "خبر دوم. " + text + "سخنگوی دولت سکوت کرد.")
         #expect(a.similarity(to: b) == b.similarity(to: a))
         #expect(a.isVersion(of: b))
         let short = StorySketch(body: "خبر کوتاه امروز")

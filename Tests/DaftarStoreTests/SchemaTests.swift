@@ -161,7 +161,7 @@ import Testing
             // article.ingested
             let seeds = try FileManager.default.contentsOfDirectory(atPath: Self.seedsDirectory)
                 .filter { $0.hasSuffix(".txt") }.sorted()
-            let articles = try store.ingest(try seeds.map { try SourceFile.read(path: Self.seedsDirectory + "/" + $0) }).map(\.articleID)
+            var articles = try store.ingest(try seeds.map { try SourceFile.read(path: Self.seedsDirectory + "/" + $0) }).map(\.articleID)
             #expect(articles.count == 5)
             /// Words `range` of an article's body, joined by single spaces.
             func words(_ article: String, _ range: Range<Int>) throws -> String {
@@ -189,6 +189,12 @@ import Testing
             try store.setTags(["امنیت"], on: .article(articles[0]), add: false)
             try store.addAlias(["شویگو", "شایگو", "شوئیگو"])
             try store.removeAlias(["شوئیگو"])
+            // A story updated, taken for a version, split off.
+            let story = try String(contentsOfFile: Self.seedsDirectory + "/" + seeds[0], encoding: .utf8)
+            try (story + "\n\nخبر تکمیلی: این گزارش به‌روز شد.").write(toFile: dir + "/updated.txt", atomically: true, encoding: .utf8)
+            let updated = try store.ingest([try SourceFile.read(path: dir + "/updated.txt")])[0]
+            articles.append(updated.articleID)
+            try store.splitVersion(updated.articleID)
 
             // annotation.deleted / .restored.
             try store.setDeleted(annotation: positioned.id, true)
@@ -308,7 +314,7 @@ import Testing
             let expected: Set<String> = [
                 "article.ingested", "article.tagged", "article.untagged",
                 "annotation.created", "annotation.edited", "annotation.tagged", "annotation.untagged",
-                "annotation.deleted", "annotation.restored", "alias.added", "alias.removed",
+                "annotation.deleted", "annotation.restored", "alias.added", "alias.removed", "article.split",
             ]
             for type in expected.sorted() { #expect(seen[type, default: 0] >= 1, "no \(type) event was written") }
             #expect(Set(seen.keys) == expected)

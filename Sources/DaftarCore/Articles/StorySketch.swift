@@ -2,7 +2,7 @@
 /// elsewhere) from an unrelated article.
 ///
 /// A body is read as search reads it — folded, so letter forms, digits and diacritics do not
-/// count — with the spaces and ZWNJs between words left out (sites join and split words
+/// count — with the spaces, punctuation and ZWNJs between words left out (sites join and split words
 /// differently), and cut into overlapping **shingles** of ``width`` letters. Two bodies are
 /// versions of one story when the Jaccard similarity of their shingle sets is at least
 /// ``threshold``. To find the candidates among many articles without comparing against each,
@@ -18,8 +18,10 @@ public struct StorySketch: Sendable, Hashable {
     /// as many written, typos, another site's letter forms and spacing) stays above 0.53;
     /// distinct articles, the seeds among them, below 0.02.
     public static let threshold = 0.3
-    /// Bodies with fewer shingles than this are never linked: too short to judge.
-    public static let minimumShingles = 40
+    /// Bodies with fewer shingles than this (about 80 words, a short news item) are never
+    /// linked: too short to judge — two short notices written from one template, differing by a
+    /// number or a name, are two notices.
+    public static let minimumShingles = 400
     /// How many of the smallest shingle hashes are indexed for finding candidates.
     public static let indexed = 16
 
@@ -27,13 +29,13 @@ public struct StorySketch: Sendable, Hashable {
     public let shingles: [UInt64]
 
     public init(body: String) {
-        let letters = Anchoring.foldedScalars(body).map(\.value)
-        var hashes = Set<UInt64>()
-        if letters.count >= Self.width {
-            hashes.reserveCapacity(letters.count)
-            for i in 0...(letters.count - Self.width) { hashes.insert(Self.hash(letters[i..<i + Self.width])) }
-        }
-        shingles = hashes.sorted()
+        var hashes: [UInt64] = []
+        Self.forEachShingle(of: body) { hashes.append($0) }
+        hashes.sort()
+        var unique: [UInt64] = []
+        unique.reserveCapacity(hashes.count)
+        for h in hashes where unique.last != h { unique.append(h) }
+        shingles = unique
     }
 
     /// True when the body is long enough to be compared.
@@ -41,6 +43,31 @@ public struct StorySketch: Sendable, Hashable {
 
     /// The smallest hashes, as stored in SQLite's signed 64-bit integers.
     public var index: [Int64] { shingles.prefix(Self.indexed).map { Int64(bitPattern: $0) } }
+
+    /// The ``index`` of a body, without keeping its shingles (what ingest needs): equal to
+    /// `StorySketch(body:).index`. Nil when the body is too short to compare (judged exactly
+    /// near the limit; a body of many repeated shingles may still be indexed, and is then
+    /// refused when a pair is compared).
+    public static func index(of body: String) -> [Int64]? {
+        var smallest: [UInt64] = []  // sorted, distinct, at most `indexed`
+        var count = 0
+        forEachShingle(of: body) { h in
+            count += 1
+            if smallest.count == indexed, h >= smallest[indexed - 1] { return }
+            var lo = 0, hi = smallest.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if smallest[mid] < h { lo = mid + 1 } else { hi = mid }
+            }
+            if lo < smallest.count && smallest[lo] == h { return }
+            smallest.insert(h, at: lo)
+            if smallest.count > indexed { smallest.removeLast() }
+        }
+        // `count` counts repeats: comparable needs the distinct count, so check it exactly.
+        guard count >= minimumShingles else { return nil }
+        if count < 2 * minimumShingles, !StorySketch(body: body).isComparable { return nil }
+        return smallest.map { Int64(bitPattern: $0) }
+    }
 
     /// Jaccard similarity of the two shingle sets, 0…1.
     public func similarity(to other: StorySketch) -> Double {
@@ -65,10 +92,37 @@ public struct StorySketch: Sendable, Hashable {
         isComparable && other.isComparable && similarity(to: other) >= Self.threshold
     }
 
-    /// FNV-1a over the letters' scalar values: stable across machines.
-    static func hash(_ letters: ArraySlice<UInt32>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for letter in letters { h = (h ^ UInt64(letter)) &* 0x100_0000_01b3 }
-        return h
+    /// Calls `body` with the hash of every shingle: a polynomial rolling hash over the folded
+    /// letters (wrapping 64-bit arithmetic, stable across machines), mixed so that the smallest
+    /// hashes are a fair sample.
+    static func forEachShingle(of text: String, _ body: (UInt64) -> Void) {
+        let base: UInt64 = 0x100_0000_01b3
+        var power: UInt64 = 1  // base^(width-1)
+        for _ in 1..<width { power = power &* base }
+        var window = [UInt32](repeating: 0, count: width)
+        var filled = 0, rolling: UInt64 = 0
+        func push(_ letter: UInt32) {
+            let slot = filled % width
+            if filled >= width { rolling = rolling &- UInt64(window[slot]) &* power }
+            rolling = rolling &* base &+ UInt64(letter)
+            window[slot] = letter
+            filled += 1
+            if filled >= width { body(mix(rolling)) }
+        }
+        for scalar in text.unicodeScalars {
+            switch PersianFolding.action(for: scalar) {
+            case .keep: push(scalar.value)
+            case .replace(let letters): for letter in letters { push(letter.value) }
+            case .ignorable, .separator: break
+            }
+        }
+    }
+
+    /// SplitMix64's finaliser.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

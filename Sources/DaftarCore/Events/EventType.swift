@@ -6,6 +6,7 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     case articleIngested = "article.ingested"
     case articleTagged = "article.tagged"
     case articleUntagged = "article.untagged"
+    case articleSplit = "article.split"
     case annotationCreated = "annotation.created"
     case annotationEdited = "annotation.edited"
     case annotationDeleted = "annotation.deleted"
@@ -59,6 +60,8 @@ public enum EventPayload: Sendable, Hashable {
     case annotationTag(annotation: String, tag: String, added: Bool)
     /// Spellings made one word for search (`added`), or taken out of their groups.
     case alias(words: [String], added: Bool)
+    /// An article is not a version of these others (an analyst undid a wrong grouping).
+    case articleSplit(article: String, from: [String])
 
     /// Decodes an event's payload; nil for an unknown type, a payload this store does not hold,
     /// or one missing what its schema requires.
@@ -94,6 +97,9 @@ public enum EventPayload: Sendable, Hashable {
         case .aliasAdded, .aliasRemoved:
             guard let words = data["words"]?.arrayValue?.compactMap(\.stringValue), !words.isEmpty else { return nil }
             self = .alias(words: words, added: type == .aliasAdded)
+        case .articleSplit:
+            guard let article = string("article"), let from = data["from"]?.arrayValue?.compactMap(\.stringValue), !from.isEmpty else { return nil }
+            self = .articleSplit(article: article, from: from)
         }
     }
 
@@ -107,6 +113,7 @@ public enum EventPayload: Sendable, Hashable {
         case .annotationDeletion(_, let deleted): deleted ? .annotationDeleted : .annotationRestored
         case .annotationTag(_, _, let added): added ? .annotationTagged : .annotationUntagged
         case .alias(_, let added): added ? .aliasAdded : .aliasRemoved
+        case .articleSplit: .articleSplit
         }
     }
 
@@ -137,6 +144,8 @@ public enum EventPayload: Sendable, Hashable {
             EventDraft(type, ["annotation": .string(annotation), "tag": .string(tag)])
         case .alias(let words, _):
             EventDraft(type, ["words": .array(words.map(JSONValue.string))])
+        case .articleSplit(let article, let from):
+            EventDraft(type, ["article": .string(article), "from": .array(from.map(JSONValue.string))])
         }
     }
 
@@ -144,14 +153,14 @@ public enum EventPayload: Sendable, Hashable {
     public var annotation: String? {
         switch self {
         case .annotationCreated(let id, _, _, _, _, _), .annotationEdited(let id, _, _), .annotationDeletion(let id, _), .annotationTag(let id, _, _): id
-        case .articleIngested, .articleTag, .alias: nil
+        case .articleIngested, .articleTag, .alias, .articleSplit: nil
         }
     }
 
     /// The article it names, for article events and annotation creations.
     public var article: String? {
         switch self {
-        case .articleIngested(let id, _, _, _), .articleTag(let id, _, _), .annotationCreated(_, let id, _, _, _, _): id
+        case .articleIngested(let id, _, _, _), .articleTag(let id, _, _), .annotationCreated(_, let id, _, _, _, _), .articleSplit(let id, _): id
         case .annotationEdited, .annotationDeletion, .annotationTag, .alias: nil
         }
     }

@@ -12,11 +12,14 @@ public enum IngestOutcome: Sendable, Hashable {
     case copy(articleID: String, copyID: String)
     /// The same content under the same file name: nothing written.
     case alreadyArchived(articleID: String)
+    /// A new article that is a near-duplicate of an archived one (the same story updated or
+    /// scraped elsewhere): version `number` of the story whose first version is `of`.
+    case version(articleID: String, of: String, number: Int)
 
     /// The article the file is shown as.
     public var articleID: String {
         switch self {
-        case .added(let id), .newProvenance(let id), .copy(let id, _), .alreadyArchived(let id): id
+        case .added(let id), .newProvenance(let id), .copy(let id, _), .alreadyArchived(let id), .version(let id, _, _): id
         }
     }
 }
@@ -70,8 +73,9 @@ extension Store {
             // What each archived file became, from the projection the append just updated.
             let events = try commit(drafts, db)
             let became = try db.cachedStatement(sql: """
-                SELECT a.id, a.first_origin = s.origin AND a.first_seq = s.seq, s.article
-                FROM article_sources s JOIN articles a ON a.story = s.story WHERE s.origin = ? AND s.seq = ?
+                SELECT a.id, a.first_origin = s.origin AND a.first_seq = s.seq, s.article, a.version, f.id
+                FROM article_sources s JOIN articles a ON a.story = s.story LEFT JOIN articles f ON f.story = a.family
+                WHERE s.origin = ? AND s.seq = ?
                 """)
             var archived = events.filter { $0.is(.articleIngested) }.makeIterator()
             return try outcomes.map { outcome in
@@ -80,6 +84,7 @@ extension Store {
                     throw DaftarError(.corrupt, "an archived file has no source in the projection")
                 }
                 let (shownAs, isFirst, copy): (String, Bool, String) = (row[0], row[1], row[2])
+                if isFirst, let first = row[4] as String?, first != copy { return .version(articleID: copy, of: first, number: row[3]) }
                 if isFirst { return .added(articleID: copy) }
                 return shownAs == copy ? .newProvenance(articleID: copy) : .copy(articleID: shownAs, copyID: copy)
             }

@@ -58,6 +58,7 @@ struct Ingest: ParsableCommand {
         var added = 0
         var newProvenance = 0
         var copies = 0
+        var versions = 0
         var alreadyArchived = 0
         var failed = 0
         var loops: [String] = []
@@ -96,6 +97,13 @@ struct Ingest: ParsableCommand {
                     Terminal.note("\(Terminal.safe(path)) is a copy of article \(shownAs.prefix(12)) (the same text but for line endings or the scraped tail): recorded as one more source")
                 }
             case .alreadyArchived: status = "already archived"; report.alreadyArchived += 1
+            case .version(let id, let first, let number):
+                status = "new version"
+                report.versions += 1
+                if !json {
+                    Terminal.clearProgress()
+                    Terminal.note("\(Terminal.safe(path)) is version \(number) of article \(first.prefix(12)) (a near-duplicate: the same story updated or from another site); annotations on the other versions are shown on it — see `daftar versions \(id.prefix(12))`")
+                }
             }
             report.files.append(FileReport(path: path, status: status, id: outcome.articleID, copy: copy))
             if printsLines { print("\(status.padding(toLength: 16, withPad: " ", startingAt: 0)) \(outcome.articleID.prefix(12))  \(Terminal.safe(path))") }
@@ -135,11 +143,12 @@ struct Ingest: ParsableCommand {
             try Terminal.printJSON(report)
         } else {
             var parts = ["\(report.added) new article\(report.added == 1 ? "" : "s")"]
+            if report.versions > 0 { parts.append("\(report.versions) new version\(report.versions == 1 ? "" : "s") of archived articles") }
             if report.copies > 0 { parts.append("\(report.copies) cop\(report.copies == 1 ? "y" : "ies") of archived articles") }
             if report.newProvenance > 0 { parts.append("\(report.newProvenance) new provenance") }
             parts.append("\(report.alreadyArchived) already archived")
             if report.failed > 0 { parts.append("\(report.failed) failed") }
-            let nothing = report.added + report.newProvenance + report.copies == 0 ? " — nothing new to archive" : ""
+            let nothing = report.added + report.newProvenance + report.copies + report.versions == 0 ? " — nothing new to archive" : ""
             let count = paths.count + expansion.problems.count
             print("\(count) file\(count == 1 ? "" : "s"): \(parts.joined(separator: ", "))\(nothing)")
         }

@@ -26,7 +26,8 @@ struct List: ParsableCommand {
         let calendar = try daftar.calendar(live)
         for article in articles {
             let date = article.published.map(calendar.show) ?? "          "
-            print("\(article.id.prefix(12))  \(date)  \(Terminal.clip(article.title, 70))  \(Terminal.dim(article.file))")
+            let versions = article.versions > 1 ? Terminal.dim("  (\(article.versions) versions)") : ""
+            print("\(article.id.prefix(12))  \(date)  \(Terminal.clip(article.title, 70))  \(Terminal.dim(article.file))\(versions)")
         }
         if articles.isEmpty {
             if limit?.value == 0 {

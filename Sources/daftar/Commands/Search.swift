@@ -132,6 +132,7 @@ struct Search: ParsableCommand {
             print("    \(Terminal.dim([Terminal.safe(hit.file), hit.published.map(calendar.show)].compactMap { $0 }.joined(separator: " · ")))")
             print("    \(hit.snippet.rendered(before: mark.before, after: mark.after).replacingOccurrences(of: "\n", with: " "))")
             if !hit.aliases.isEmpty { print("    " + Terminal.dim("by alias: " + hit.aliases.map(Terminal.safe).joined(separator: ", "))) }
+            if hit.kind == .article && hit.versions > 1 { print("    " + Terminal.dim("version \(hit.version) of \(hit.versions) (`daftar versions \(hit.id.prefix(12))`)")) }
         }
         Terminal.note(hits.isEmpty ? "nothing matches" : "\(hits.count) result\(hits.count == 1 ? "" : "s")\(hits.count == limit.value ? " (--limit reached)" : "")")
     }

@@ -16,6 +16,9 @@ struct Show: ParsableCommand {
     @Flag(help: "Print the original file text verbatim instead (including the parts left out of the body).")
     var original = false
 
+    @Option(help: ArgumentHelp("Show version N of the article's story (see `daftar versions ID`); default: the version ID names.", valueName: "n"))
+    var version: Int?
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -23,7 +26,14 @@ struct Show: ParsableCommand {
 
     func run() throws {
         let live = try daftar.openStoreForReading()
-        let id = try live.resolveArticle(self.id)
+        var id = try live.resolveArticle(self.id)
+        let versions = try live.versions(of: id)
+        if let version {
+            guard let chosen = versions.first(where: { $0.number == version }) else {
+                throw DaftarError(.badInput, "article \(id.prefix(12)) has \(versions.count) version\(versions.count == 1 ? "" : "s"); --version takes 1…\(versions.count)")
+            }
+            id = chosen.summary.id
+        }
         // As it was then, from its own events; or as it is.
         let shown = try daftar.pastMoment(live, asOf: past.asOf).map { try live.article(id, at: $0) }
         if original {
@@ -32,7 +42,14 @@ struct Show: ParsableCommand {
         }
         let article = try shown?.detail ?? live.article(id)
         let annotations = try shown.map { $0.annotations.filter { !$0.deleted } } ?? live.annotations(article: id)
-        if json { return try Terminal.printJSON(Output(article: article, annotations: annotations.map(AnnotationOutput.init))) }
+        // Annotations made on the other versions, placed on this one (not in a past view).
+        let carried = shown == nil ? try live.carriedAnnotations(onto: id) : []
+        if json {
+            return try Terminal.printJSON(Output(
+                article: article, annotations: annotations.map(AnnotationOutput.init),
+                versions: versions.count > 1 ? versions : nil,
+                carried: carried.isEmpty ? nil : carried.map(CarriedOutput.init)))
+        }
         print(article.summary.title)
         print(Terminal.dim("id:        \(article.summary.id)"))
         if let published = article.summary.published { print(Terminal.dim("published: \(try daftar.calendar(live).show(published))")) }
@@ -42,19 +59,57 @@ struct Show: ParsableCommand {
         }
         let tags = try (shown?.tags ?? live.tags(of: .article(id))).sorted { $0.key < $1.key }.map { "#\($0.value)" }
         if !tags.isEmpty { print(Terminal.dim("tags:      \(tags.joined(separator: " "))")) }
+        if let number = versions.first(where: { $0.summary.id == id })?.number, versions.count > 1 {
+            print(Terminal.dim("version:   \(number) of \(versions.count) (`daftar versions \(id.prefix(12))`)"))
+        }
+        // This version's annotations, then those carried from other versions that were placed.
+        let placed = carried.filter { $0.placement.anchor != nil }
+        let marked = annotations + placed.map { carried -> AnnotationView in
+            var view = carried.view
+            view.anchor = carried.placement.anchor!
+            return view
+        }
         print()
-        print(Self.marked(article.body, annotations))
-        if !annotations.isEmpty { print() }
-        for (n, view) in annotations.enumerated() {
-            let tags = view.tags.sorted { $0.key < $1.key }.map { "#\($0.value)" }.joined(separator: " ")
-            let note = view.note.displayed?.value ?? ""
-            print("{\(n + 1)} \(view.id.prefix(13))  \(view.motivation.displayed?.value ?? "")\(note.isEmpty ? "" : ": \(note)") \(tags)\(view.inConflict ? "  [CONFLICT]" : "")")
+        print(Self.marked(article.body, marked))
+        if !marked.isEmpty { print() }
+        for (n, view) in annotations.enumerated() { print("{\(n + 1)} " + Self.line(view)) }
+        for (n, carried) in placed.enumerated() {
+            print("{\(annotations.count + n + 1)} " + Self.line(carried.view) + Terminal.dim("  [from version \(carried.version), \(carried.placement.label)]"))
+        }
+        let orphans = carried.filter { $0.placement.anchor == nil }
+        if !orphans.isEmpty {
+            print()
+            print("not placed on this version (orphans):")
+            for orphan in orphans {
+                print("  \(orphan.view.id.prefix(13)) from version \(orphan.version) «\(Terminal.clip(Terminal.safe(orphan.view.anchor.exact), 60))»: \(orphan.placement.reason ?? "")")
+            }
+        }
+    }
+
+    /// An annotation's line under the text: id, motivation, note, tags, conflict.
+    static func line(_ view: AnnotationView) -> String {
+        let tags = view.tags.sorted { $0.key < $1.key }.map { "#\($0.value)" }.joined(separator: " ")
+        let note = view.note.displayed?.value ?? ""
+        return "\(view.id.prefix(13))  \(view.motivation.displayed?.value ?? "")\(note.isEmpty ? "" : ": \(note)") \(tags)\(view.inConflict ? "  [CONFLICT]" : "")"
+    }
+
+    /// An annotation of another version, and how it was placed on this one.
+    struct CarriedOutput: Encodable {
+        var annotation: AnnotationOutput
+        var version: Int
+        var placement: Placement
+        init(_ carried: CarriedAnnotation) {
+            (annotation, version, placement) = (AnnotationOutput(carried.view), carried.version, carried.placement)
         }
     }
 
     struct Output: Encodable {
         var article: ArticleDetail
         var annotations: [AnnotationOutput]
+        /// Every version of the story, when it has several.
+        var versions: [ArticleVersion]?
+        /// Annotations made on other versions, with where they are on this one.
+        var carried: [CarriedOutput]?
     }
 
     /// The body with each annotated passage marked (reverse video on a terminal, ⟦…⟧ otherwise)
