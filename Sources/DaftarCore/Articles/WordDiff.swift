@@ -22,7 +22,7 @@ public struct WordDiff: Sendable, Hashable {
 
     public init(from old: String, to new: String) {
         let a = PersianFolding.words(in: old), b = PersianFolding.words(in: new)
-        let script = Self.editScript(a.map(\.folded), b.map(\.folded))
+        let script = Self.readable(Self.editScript(a.map(\.folded), b.map(\.folded)))
         func text(_ words: [PersianFolding.Word], _ source: String, _ range: Range<Int>) -> String {
             let scalars = Array(source.unicodeScalars)
             let span = words[range.lowerBound].scalarRange.lowerBound..<words[range.upperBound - 1].scalarRange.upperBound
@@ -34,7 +34,7 @@ public struct WordDiff: Sendable, Hashable {
             if !step.added.isEmpty { changes.append(.added(text(b, new, step.added))) }
         }
         self.changes = changes
-        unchanged = a.count - script.reduce(0) { $0 + $1.removed.count }
+        unchanged = a.count - script.reduce(0) { $0 + $1.removed.count }  // words outside every change
     }
 
     /// One place where the texts differ: words `removed` of the old text replaced by words
@@ -42,6 +42,24 @@ public struct WordDiff: Sendable, Hashable {
     struct Step {
         var removed: Range<Int>
         var added: Range<Int>
+    }
+
+    /// The script with changes that only a word or two in common separate made one (a
+    /// rewritten sentence reads as one change, not as fragments around `و` and `در`).
+    static func readable(_ steps: [Step]) -> [Step] {
+        var out: [Step] = []
+        for step in steps {
+            if let last = out.last {
+                let gap = step.removed.lowerBound - last.removed.upperBound
+                let size = { (s: Step) in s.removed.count + s.added.count }
+                if gap <= 2 && size(last) >= 2 * gap && size(step) >= 2 * gap {
+                    out[out.count - 1] = Step(removed: last.removed.lowerBound..<step.removed.upperBound, added: last.added.lowerBound..<step.added.upperBound)
+                    continue
+                }
+            }
+            out.append(step)
+        }
+        return out
     }
 
     /// Myers' O((N+M)·D) shortest edit script, as runs of removed and added words in order.
