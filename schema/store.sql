@@ -169,8 +169,8 @@ CREATE TABLE projection_state (
 
 CREATE TABLE story_sketches (
     hash INTEGER NOT NULL,
-    story TEXT NOT NULL,
-    PRIMARY KEY (hash, story)
+    article INTEGER NOT NULL,
+    PRIMARY KEY (hash, article)
 ) WITHOUT ROWID;
 
 CREATE TABLE syncs (

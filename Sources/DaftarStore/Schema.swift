@@ -316,11 +316,12 @@ public enum Schema {
 
     static let v10 = """
         -- Projection: versions of a story (near-duplicate bodies, StorySketch). Each comparable
-        -- story's smallest shingle hashes, to find the stories it may be a version of.
+        -- story's smallest shingle hashes, to find the stories it may be a version of; the
+        -- story named by its articles row (rowid), which keeps this index small.
         CREATE TABLE story_sketches (
             hash INTEGER NOT NULL,
-            story TEXT NOT NULL,
-            PRIMARY KEY (hash, story)
+            article INTEGER NOT NULL,
+            PRIMARY KEY (hash, article)
         ) WITHOUT ROWID;
 
         -- Projection: two stories whose bodies are near-duplicates (a < b), with their similarity.

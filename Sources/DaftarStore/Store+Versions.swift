@@ -25,15 +25,18 @@ public struct CarriedAnnotation: Sendable {
 extension Projector {
     /// Indexes a new story's sketch and links it to every archived story it is a version of.
     static func linkVersions(story: String, body: String, _ db: Database) throws {
-        guard let index = StorySketch.index(of: body) else { return }
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO story_sketches(hash, story) VALUES (?, ?)")
-        for hash in index { try insert.execute(arguments: [hash, story]) }
+        guard let index = StorySketch.index(of: body),
+            let row = try Int64.fetchOne(db.cachedStatement(sql: "SELECT rowid FROM articles WHERE story = ?"), arguments: [story])
+        else { return }
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO story_sketches(hash, article) VALUES (?, ?)")
+        for hash in index { try insert.execute(arguments: [hash, row]) }
         // Candidates share two of the indexed hashes (a version at the threshold does with
         // probability 0.97); a rule on the pair alone, so arrival order never matters.
         let candidates = try String.fetchAll(db, sql: """
-            SELECT story FROM story_sketches WHERE hash IN (\(index.map { _ in "?" }.joined(separator: ","))) AND story != ?
-            GROUP BY story HAVING count(*) >= 2
-            """, arguments: StatementArguments(index + [story]))
+            SELECT a.story FROM story_sketches k JOIN articles a ON a.rowid = k.article
+            WHERE k.hash IN (\(index.map { _ in "?" }.joined(separator: ","))) AND k.article != ?
+            GROUP BY k.article HAVING count(*) >= 2
+            """, arguments: StatementArguments(index + [row]))
         guard !candidates.isEmpty else { return }
         let sketch = StorySketch(body: body)
         var linked = false

@@ -33,8 +33,8 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Corpus seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, reader (needs chromium and chromium-driver).")
-    var phases: String = "ingest,small,replay,search,sync,history,reader"
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, anchoring, reader (needs chromium and chromium-driver).")
+    var phases: String = "ingest,small,replay,search,sync,history,anchoring,reader"
 
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var dir: String?
@@ -64,6 +64,8 @@ struct Bench: AsyncParsableCommand {
             if phases.contains("history") { steps += ["history"] }
             // The reader's store is its own (one long article); it runs once, at the first size.
             if phases.contains("reader"), size == sizes.first { steps += ["reader"] }
+            // Re-anchoring uses one generated 50 KB article: once, at the first size.
+            if phases.contains("anchoring"), size == sizes.first { steps += ["anchoring"] }
             for step in steps {
                 FileHandle.standardError.write(Data("daftar-bench: \(size) articles: \(step)…\n".utf8))
                 let lines = try runChild(step, dir: dir, size: size)

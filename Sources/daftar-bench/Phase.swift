@@ -59,6 +59,7 @@ struct Phase {
         case "search": return try search()
         case "history": return try history()
         case "reader": return try await reader()
+        case "anchoring": return try anchoring()
         default: throw DaftarError(.badInput, "unknown phase \(phase)")
         }
     }

@@ -41,7 +41,8 @@ struct VersionsCommand: ParsableCommand {
                 print("version \(version.number)  \(version.summary.id.prefix(12))  \(Terminal.safe(version.summary.file))  \(Terminal.time(version.summary.added))")
                 if version.number > 1 && changed.isEmpty { print("  (the same words as version \(version.number - 1))") }
                 for change in changed {
-                    if case .removed(let words) = change { print(Terminal.dim("  − «\(Terminal.clip(Terminal.safe(words), 160))»")) } else { print("  + «\(Terminal.clip(Terminal.safe(change.text), 160))»") }
+                    let words = Terminal.clip(Terminal.safe(change.text.replacingOccurrences(of: "\n", with: " ")), 160)
+                    if case .removed = change { print(Terminal.dim("  − «\(words)»")) } else { print("  + «\(words)»") }
                 }
             }
             if all.count == 1 { Terminal.note("no other version: a near-duplicate archived later becomes one") }
