@@ -10,6 +10,9 @@ public struct ImportReport: Sendable {
     public var alreadyPresent: [String] = []
     /// Annotations that could not be anchored, with the reason: reported, not dropped silently.
     public var orphans: [(annotation: W3CAnnotations.Imported, reason: String)] = []
+    /// Annotations of the file that could not be read (an unknown motivation, a time that is
+    /// not one, a position that is not a whole number), each with its reason.
+    public var refused: [W3CAnnotations.Refused] = []
     /// Articles given tags from the file (``W3CAnnotations/Imported/isArticleTagging``), with the tags added.
     public var articlesTagged: [(article: String, tags: [String])] = []
     /// Articles whose tags in the file were all there already, or removed here since.
@@ -69,6 +72,8 @@ extension Store {
                 ]
                 if let creator = item.creator { data["creator"] = .string(creator) }
                 if let created = item.created { data["created"] = .string(created) }
+                // What Daftar does not model, kept to be exported again.
+                if let original = item.original { data["w3c"] = original }
                 drafts.append(EventDraft(.annotationCreated, .object(data)))
                 report.imported.append(item.id)
             }
@@ -84,17 +89,23 @@ extension Store {
 
     func locate(_ item: W3CAnnotations.Imported) throws -> Located {
         if let id = item.articleID, let body = try? article(id).body {
-            return anchorInArticle(item, id: id, body: body).map { .success((id, $0)) } ?? .failure("its quote is not in article \(id.prefix(12))")
+            switch anchorInArticle(item, id: id, body: body) {
+            case .success(let anchor): return .success((id, anchor))
+            case .failure(let reason): return .failure(reason)
+            }
         }
         guard let exact = item.exact, !Anchoring.foldedScalars(exact).isEmpty else {
-            return .failure("its source \(item.source ?? "(none)") is not in this archive and it has no TextQuoteSelector to find it by")
+            if item.wholeSource {
+                return .failure("it is about the whole page \(item.source ?? "(none)"), not a passage, and that page is not an article of this archive")
+            }
+            return .failure("its source \(item.source ?? "(none)") is not in this archive and it has no TextQuoteSelector to find it by (a RangeSelector or XPath alone names a place in a web page's markup, not in the text)")
         }
         // Narrow the archive with search, then anchor in each candidate.
         let query = try SearchQuery(fts: SearchQuery(parsing: "\"\(exact.replacingOccurrences(of: "\"", with: " "))\"").ftsExpression)
         let candidates = try search(query, limit: 50)
         var found: [(String, TextAnchor)] = []
         for hit in candidates {
-            if let anchor = anchorInArticle(item, id: hit.id, body: try article(hit.id).body) { found.append((hit.id, anchor)) }
+            if case .success(let anchor) = anchorInArticle(item, id: hit.id, body: try article(hit.id).body) { found.append((hit.id, anchor)) }
         }
         switch found.count {
         case 1: return .success(found[0])
@@ -103,22 +114,40 @@ extension Store {
         }
     }
 
-    /// The position when the text there is the quote; else the quote (with its context),
-    /// the occurrence nearest the old position winning.
-    func anchorInArticle(_ item: W3CAnnotations.Imported, id: String, body: String) -> TextAnchor? {
+    /// Where an imported annotation is in an article, or why it cannot be placed.
+    enum Anchored {
+        case success(TextAnchor)
+        case failure(String)
+    }
+
+    /// The position when the text there is the quote; else the quote, its prefix and suffix
+    /// choosing among several places, then its position (the nearest). A quote in several
+    /// places that neither its context nor a position decides is not placed: the reason names
+    /// the places.
+    func anchorInArticle(_ item: W3CAnnotations.Imported, id: String, body: String) -> Anchored {
         let anchoring = Anchoring(body: body)
         if let start = item.start, let end = item.end, start >= 0, end > start, end <= anchoring.body.count {
             let there = anchoring.text(start..<end)
             if item.exact == nil || Anchoring.foldedScalars(there) == Anchoring.foldedScalars(item.exact!) {
-                return TextAnchor(body: anchoring.body, start: start, end: end)
+                return .success(TextAnchor(body: anchoring.body, start: start, end: end))
             }
         }
-        guard let exact = item.exact else { return nil }
+        guard let exact = item.exact else {
+            return .failure(item.wholeSource
+                ? "it is about the whole article \(id.prefix(12)), not a passage; Daftar's annotations mark a passage (tag the article instead)"
+                : "it names no passage of article \(id.prefix(12)) Daftar can read: no TextQuoteSelector, and no position whose text it is")
+        }
         var matches = anchoring.occurrences(of: exact, prefix: item.prefix.map { String($0.unicodeScalars.suffix(12)) }, suffix: item.suffix.map { String($0.unicodeScalars.prefix(12)) })
         if matches.isEmpty { matches = anchoring.occurrences(of: exact) }
+        if matches.count > 1, item.start == nil {
+            let places = matches.prefix(5).map { "\($0.lowerBound)" }.joined(separator: ", ")
+            return .failure("its quote «\(exact.prefix(40))» is in \(matches.count) places of article \(id.prefix(12)) (at \(places)\(matches.count > 5 ? ", …" : "")) and its prefix and suffix do not decide which")
+        }
         let near = item.start ?? 0
-        guard let best = matches.min(by: { abs($0.lowerBound - near) < abs($1.lowerBound - near) }) else { return nil }
-        return TextAnchor(body: anchoring.body, start: best.lowerBound, end: best.upperBound)
+        guard let best = matches.min(by: { abs($0.lowerBound - near) < abs($1.lowerBound - near) }) else {
+            return .failure("its quote «\(exact.prefix(40))» is not in article \(id.prefix(12))")
+        }
+        return .success(TextAnchor(body: anchoring.body, start: best.lowerBound, end: best.upperBound))
     }
 
     /// Every stored event's canonical bytes, in log order (for `export --format events`).

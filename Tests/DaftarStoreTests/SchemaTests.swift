@@ -238,7 +238,7 @@ import Testing
                   }
                 }
                 """
-            let report = try store.importAnnotations(W3CAnnotations.parse(JSONSerialization.jsonObject(with: Data(w3c.utf8))))
+            let report = try store.importAnnotations(W3CAnnotations.parse(JSONSerialization.jsonObject(with: Data(w3c.utf8))).items)
             #expect(report.imported.count == 2)
             #expect(report.orphans.isEmpty)
             #expect(report.imported.contains(importedUUID))

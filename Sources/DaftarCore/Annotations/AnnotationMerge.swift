@@ -98,6 +98,9 @@ public struct AnnotationView: Sendable, Hashable {
     public var modified: Int64
     /// The creation event's hash (for `log` and history).
     public var createdBy: Dot
+    /// An imported annotation as the other tool wrote it (W3C JSON-LD), kept so that export
+    /// gives back what Daftar does not model: other bodies and targets, every creator, rights…
+    public var imported: JSONValue? = nil
 
     /// True when the analyst should look: concurrent notes or motivations, or an edit
     /// concurrent with a delete.

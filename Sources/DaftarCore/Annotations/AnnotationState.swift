@@ -58,6 +58,8 @@ public struct AnnotationState: Sendable, Hashable, Codable {
         var anchor: TextAnchor?
         var creator: String?
         var createdText: String?
+        /// An import's original annotation, as canonical JSON text (`w3c` in the event).
+        var imported: String?
     }
 
     var creation: Creation?
@@ -98,7 +100,8 @@ public struct AnnotationState: Sendable, Hashable, Codable {
                                         start: Int(start), end: Int(end))
                 }
                 creation = Creation(stamp: stamp, id: string("annotation"), article: string("article"), anchor: anchor,
-                                    creator: string("creator"), createdText: string("created"))
+                                    creator: string("creator"), createdText: string("created"),
+                                    imported: data["w3c"].map { String(decoding: $0.canonicalBytes, as: UTF8.self) })
             }
             if let note = string("note") { Self.write(Write(value: note, stamp: stamp), into: &notes) }
             if let motivation = string("motivation") { Self.write(Write(value: motivation, stamp: stamp), into: &motivations) }
@@ -195,7 +198,8 @@ public struct AnnotationState: Sendable, Hashable, Codable {
             creator: creation.creator ?? creation.stamp.author,
             created: creation.stamp.time, createdText: creation.createdText,
             modified: modified ?? creation.stamp.time,
-            createdBy: creation.stamp.dot)
+            createdBy: creation.stamp.dot,
+            imported: creation.imported.flatMap { try? JSONValue.parse($0) })
     }
 }
 

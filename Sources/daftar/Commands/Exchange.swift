@@ -64,9 +64,8 @@ struct Export: ParsableCommand {
             let tagged = articles.filter { !$0.tags.isEmpty }.count
             switch format {
             case .w3c:
-                let id = "urn:daftar:export:\(store.replicaID ?? "store"):\(Int64(Date().timeIntervalSince1970 * 1000))"
                 let views = articles.flatMap(\.annotations).sorted { ($0.article, $0.anchor.start, $0.id) < ($1.article, $1.anchor.start, $1.id) }
-                bytes = Array(W3CAnnotations.collection(views, articles: articles, id: id, label: "Daftar annotations").prettyString.utf8)
+                bytes = Array(W3CAnnotations.collection(views, articles: articles, label: "Daftar annotations").prettyString.utf8)
             case .markdown:
                 bytes = Array(MarkdownExport.render(articles).utf8)
             default:
@@ -104,7 +103,13 @@ struct Import: ParsableCommand {
             its quote, else by its quote — or, when its source is not an article of this archive, \
             by its quote across the archive. The original creator and created time are kept. \
             Annotations that cannot be anchored are reported as orphans (exit status 1), never \
-            dropped silently. Importing the same file again changes nothing.
+            dropped silently; one that cannot be read (an unknown motivation, a time that is not \
+            one, a position that is not a whole number) is refused on its own and the others are \
+            imported. What Daftar does not model — other bodies (IRIs, HTML, Markdown with their \
+            format and language), every target and creator, generator, rights, audience, via, \
+            canonical, modified — is kept with the annotation and exported again. Reads W3C \
+            JSON-LD (compacted or expanded) and Hypothesis's API JSON. Importing the same file \
+            again changes nothing.
 
             An article's tags (an annotation with motivation tagging whose target is a whole \
             article, as `daftar export` writes them) are added to the article when it is in this \
@@ -132,6 +137,8 @@ struct Import: ParsableCommand {
         var imported: [String]
         var alreadyPresent: [String]
         var orphans: [Orphan]
+        /// Annotations of the file that could not be read, each with why.
+        var refused: [Orphan]
         var articlesTagged: [Tagged]
         var articleTagsPresent: [String]
     }
@@ -146,21 +153,28 @@ struct Import: ParsableCommand {
         } catch {
             throw DaftarError(.badInput, "\(file) is not JSON; expected a W3C annotation file (JSON-LD)")
         }
-        let items = try W3CAnnotations.parse(parsed)
+        let file = try W3CAnnotations.parse(parsed)
+        let items = file.items
         let store = try daftar.openStore(forWriting: true)
-        let report = try store.importAnnotations(items)
+        var report = try store.importAnnotations(items)
+        report.refused = file.refused
         if json {
             try Terminal.printJSON(Output(
                 imported: report.imported, alreadyPresent: report.alreadyPresent,
                 orphans: report.orphans.map { .init(id: $0.annotation.originalID, reason: $0.reason) },
+                refused: report.refused.map { .init(id: $0.originalID, reason: $0.reason) },
                 articlesTagged: report.articlesTagged.map { .init(article: $0.article, tags: $0.tags) },
                 articleTagsPresent: report.articleTagsPresent))
         } else {
-            for orphan in report.orphans {
-                Terminal.error("orphan \(orphan.annotation.originalID): \(orphan.reason)")
+            for refused in report.refused {
+                Terminal.error("refused \(Terminal.safe(refused.originalID)): \(Terminal.safe(refused.reason))")
             }
-            let annotations = items.filter { !$0.isArticleTagging }.count
+            for orphan in report.orphans {
+                Terminal.error("orphan \(Terminal.safe(orphan.annotation.originalID)): \(Terminal.safe(orphan.reason))")
+            }
+            let annotations = items.filter { !$0.isArticleTagging }.count + report.refused.count
             var line = "\(annotations) annotations: \(report.imported.count) imported, \(report.alreadyPresent.count) already present, \(report.orphans.count) orphan\(report.orphans.count == 1 ? "" : "s")"
+            if !report.refused.isEmpty { line += ", \(report.refused.count) refused" }
             if items.count > annotations {
                 func articles(_ n: Int) -> String { "\(n) article\(n == 1 ? "" : "s")" }
                 let added = report.articlesTagged.reduce(0) { $0 + $1.tags.count }
@@ -168,6 +182,6 @@ struct Import: ParsableCommand {
             }
             print(line)
         }
-        if !report.orphans.isEmpty { throw ExitCode(1) }
+        if !report.orphans.isEmpty || !report.refused.isEmpty { throw ExitCode(1) }
     }
 }
