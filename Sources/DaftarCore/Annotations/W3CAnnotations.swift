@@ -170,6 +170,12 @@ public enum W3CAnnotations {
             articleID != nil && wholeSource && note.isEmpty && !tags.isEmpty && motivation == "tagging"
         }
 
+        /// The Daftar id an annotation of another tool with this id gets.
+        public static func daftarID(_ originalID: String) -> String {
+            if originalID.hasPrefix("urn:uuid:"), let uuid = UUID(uuidString: String(originalID.dropFirst(9))) { return uuid.uuidString.lowercased() }
+            return derivedID(originalID)
+        }
+
         /// The article id when the source is a Daftar article.
         public var articleID: String? {
             guard let source, source.hasPrefix(W3CAnnotations.articlePrefix) else { return nil }
@@ -322,12 +328,7 @@ public enum W3CAnnotations {
             if key == "created" { created = time } else { modified = time }
         }
 
-        let id: String
-        if let originalID, originalID.hasPrefix("urn:uuid:"), let uuid = UUID(uuidString: String(originalID.dropFirst(9))) {
-            id = uuid.uuidString.lowercased()
-        } else {
-            id = derivedID(originalID ?? "\(source ?? "")|\(exact ?? "")|\(notes.joined())")
-        }
+        let id = Imported.daftarID(originalID ?? "\(source ?? "")|\(exact ?? "")|\(notes.joined())")
         var imported = Imported(
             originalID: originalID ?? name, id: id, source: source, exact: exact, prefix: prefix, suffix: suffix,
             start: start, end: end, note: notes.joined(separator: "\n"), tags: tags,
