@@ -32,11 +32,11 @@ extension Projector {
         for hash in index { try insert.execute(arguments: [hash, row]) }
         // Candidates share two of the indexed hashes (a version at the threshold does with
         // probability 0.97); a rule on the pair alone, so arrival order never matters.
-        let candidates = try String.fetchAll(db, sql: """
+        let candidates = try String.fetchAll(db.cachedStatement(sql: """
             SELECT a.story FROM story_sketches k JOIN articles a ON a.rowid = k.article
             WHERE k.hash IN (\(index.map { _ in "?" }.joined(separator: ","))) AND k.article != ?
             GROUP BY k.article HAVING count(*) >= 2
-            """, arguments: StatementArguments(index + [row]))
+            """), arguments: StatementArguments(index + [row]))
         guard !candidates.isEmpty else { return }
         let sketch = StorySketch(body: body)
         var linked = false

@@ -66,6 +66,10 @@ struct ConvergenceTests {
         let tags = ["روسیه", "روسيه", "ایران", "قفقاز"]
         let motivations = ["commenting", "highlighting", "questioning"]
         let aliasSpellings = ["شویگو", "شایگو", "شوئیگو", "شويگو", "پوتین"]
+        // One alias group from the start, so that the removes below have adds to work on
+        // whatever the seed draws.
+        try replicas[0].store.addAlias(["شویگو", "شایگو"])
+        try record(0)
         for _ in 0..<120 {
             let r = Int.random(in: 0..<3, using: &rng)
             let store = replicas[r].store
