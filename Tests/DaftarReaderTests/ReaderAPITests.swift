@@ -255,6 +255,32 @@ struct ReaderAPITests {
         }
     }
 
+    @Test("An article with versions: the others listed, their annotations placed here with how, orphans with why")
+    func versionsAndCarriedAnnotations() async throws {
+        let fixture = try ReaderFixture()
+        let first = try fixture.store.ingest([SourceFile(path: "v1.txt", name: "v1.txt", text: StoryVersions.typoed)])[0].articleID
+        _ = try fixture.store.annotate(article: first, target: .quote("همکاری دو کشور در حوزه نضامی", prefix: nil, suffix: nil, occurrence: nil), note: "اصلاح شد")
+        _ = try fixture.store.annotate(article: first, target: .quote("نشست بعدی در تهران", prefix: nil, suffix: nil, occurrence: nil))
+        let second = try fixture.store.ingest([SourceFile(path: "v2.txt", name: "v2.txt", text: StoryVersions.updated)])[0].articleID
+        let access = ReaderAccess(host: "127.0.0.1")
+        try await fixture.application(access: access).test(.live) { client in
+            let cookie = try await client.signIn(access)
+            let article = try await client.call(.get, "/api/articles/\(second)", cookie: cookie)
+            #expect(article.status == .ok)
+            #expect(article.object["version"] as? Int == 2)
+            #expect((article.object["versions"] as? [[String: Any]])?.count == 2)
+            let carried = try #require(article.object["carried"] as? [[String: Any]])
+            let byMethod = Dictionary(uniqueKeysWithValues: carried.map { ($0["method"] as? String ?? "", $0) })
+            let fuzzy = try #require(byMethod["fuzzy"])
+            #expect((fuzzy["annotation"] as? [String: Any])?["exact"] as? String == "همکاری دو کشور در حوزه نظامی")
+            #expect((fuzzy["label"] as? String)?.hasPrefix("fuzzy 0.") == true)
+            #expect((byMethod["orphan"]?["reason"] as? String)?.contains("not in this version") == true)
+            // The first version has no annotations of another version to show.
+            let old = try await client.call(.get, "/api/articles/\(first)", cookie: cookie)
+            #expect(old.object["version"] as? Int == 1 && (old.object["carried"] as? [Any])?.isEmpty == true)
+        }
+    }
+
     @Test("Every registered route is in schema/reader-api.yaml, and vice versa")
     func routesAreDescribed() throws {
         let fixture = try ReaderFixture()

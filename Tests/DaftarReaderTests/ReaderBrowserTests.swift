@@ -149,6 +149,25 @@ struct ReaderBrowserTests {
         #expect(stored.first?.note.displayed?.value == "با صفحه‌کلید")
     }
 
+    @Test("A story's new version shows the notes of the old one where they are now, marked apart, and lists the orphan")
+    func versionsInThePage() async throws {
+        let fixture = try ReaderFixture()
+        let first = try fixture.store.ingest([SourceFile(path: "v1.txt", name: "v1.txt", text: StoryVersions.typoed)])[0].articleID
+        _ = try fixture.store.annotate(article: first, target: .quote("همکاری دو کشور در حوزه نضامی", prefix: nil, suffix: nil, occurrence: nil), note: "اصلاح شد")
+        _ = try fixture.store.annotate(article: first, target: .quote("نشست بعدی در تهران", prefix: nil, suffix: nil, occurrence: nil))
+        let second = try fixture.store.ingest([SourceFile(path: "v2.txt", name: "v2.txt", text: StoryVersions.updated)])[0].articleID
+        try await Browser.withReader(fixture) { driver, base in
+            try await Browser.open(driver, base, article: second)
+            #expect(try await driver.execute("return document.querySelector('nav.versions').textContent") as? String == "Version 2 of 2:  1  2 ")
+            #expect(try await driver.execute("return document.querySelector('#body mark.carried').textContent") as? String == "همکاری دو کشور در حوزه نظامی")
+            let carried = try await driver.execute("return [...document.querySelectorAll('.note-item.carried .meta')].map(e => e.textContent)") as? [String] ?? []
+            #expect(carried.count == 2)
+            #expect(carried.contains { $0.hasPrefix("from version 1 · fuzzy 0.") }, "\(carried)")
+            #expect(carried.contains { $0.hasPrefix("from version 1 · not placed: its words are not in this version") }, "\(carried)")
+            try await Browser.screenshot(driver, "versions")
+        }
+    }
+
     @Test("A note holding HTML is shown as text; the page loads nothing from anywhere else")
     func notesAreText() async throws {
         let fixture = try ReaderFixture()

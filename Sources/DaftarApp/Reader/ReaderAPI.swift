@@ -56,6 +56,23 @@ public struct ReaderAPI: Sendable {
         var tags: [String]
         var annotations: [Annotation]
         var past: Past?
+        /// Every version of the story, oldest first, when it has several; which one this is.
+        var versions: [ArticleVersion]?
+        var version: Int?
+        /// Annotations made on the other versions, with where each is on this one.
+        var carried: [Carried]?
+    }
+
+    /// An annotation of another version: `annotation`'s passage is where it was placed here
+    /// (the version it was made on keeps its own), how, or why it is an orphan here.
+    public struct Carried: Encodable, Sendable {
+        var annotation: Annotation
+        var version: Int
+        var method: String
+        var score: Double
+        /// "exact", "moved", "fuzzy 0.93", "orphan".
+        var label: String
+        var reason: String?
     }
 
     /// An annotation with its times in milliseconds.
@@ -126,11 +143,24 @@ public struct ReaderAPI: Sendable {
                 $0.inConflict ? Annotation(try store.annotation($0.id), time: \.self) : Annotation($0, time: \.self)
             }
         }
-        return Article(
+        var article = Article(
             id: detail.summary.id, title: detail.summary.title, published: detail.summary.published, file: detail.summary.file,
             body: detail.body,
             sources: detail.sources,
             tags: tags.sorted { $0.key < $1.key }.map(\.value), annotations: annotations, past: past?.shown)
+        // Versions are the live archive's (a past view shows the article as it was alone).
+        let versions = past == nil ? try store.versions(of: id) : []
+        if versions.count > 1 {
+            article.versions = versions
+            article.version = versions.first { $0.summary.id == id }?.number
+            article.carried = try store.carriedAnnotations(onto: id).map { carried in
+                var annotation = Annotation(carried.view, time: \.self)
+                if let placed = carried.placement.anchor { (annotation.start, annotation.end, annotation.exact) = (placed.start, placed.end, placed.exact) }
+                let p = carried.placement
+                return Carried(annotation: annotation, version: carried.version, method: p.method.rawValue, score: p.score, label: p.label, reason: p.reason)
+            }
+        }
+        return article
     }
 
     /// Where `quote` occurs in the article, found with the folding of search (for selecting a

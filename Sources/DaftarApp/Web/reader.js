@@ -261,7 +261,9 @@ function renderBody(article) {
   const map = state.map;
   const text = article.body;
   const body = el("div", { id: "body", lang: "fa", dir: "rtl", tabindex: "0", "aria-label": "Article text" });
-  const marks = visibleAnnotations().map((a) => ({ a, from: map.toUtf16(a.start), to: map.toUtf16(a.end) }));
+  // This version's annotations, and those of other versions placed here.
+  const placed = (article.carried || []).filter((c) => c.method !== "orphan").map((c) => ({ ...c.annotation, carried: c.label }));
+  const marks = [...visibleAnnotations(), ...placed].map((a) => ({ a, from: map.toUtf16(a.start), to: map.toUtf16(a.end) }));
   const cuts = new Set([0, text.length]);
   for (const m of marks) { cuts.add(m.from); cuts.add(m.to); }
   const paragraphEnds = new Set();
@@ -288,7 +290,7 @@ function renderBody(article) {
     } else {
       paragraph.append(el("mark", {
         "data-ids": covering.map((a) => a.id).join(" "),
-        class: covering.some((a) => a.conflict) ? "conflict" : "",
+        class: covering.some((a) => a.conflict) ? "conflict" : (covering.every((a) => a.carried) ? "carried" : ""),
         title: covering.map((a) => a.note).filter(Boolean).join("\n—\n"),
         onclick: () => focusAnnotation(covering[0].id, true),
       }, piece));
@@ -309,6 +311,11 @@ async function showArticle(id) {
   const reading = el("article", { class: "reading", lang: "fa", dir: "rtl" },
     el("h1", {}, article.title),
     el("div", { class: "meta" }, [article.file, formatDay(article.published)].filter(Boolean).join(" · ")),
+    article.versions ? el("nav", { class: "meta versions", dir: "ltr", lang: "en", "aria-label": "Versions" },
+      `Version ${article.version} of ${article.versions.length}: `,
+      ...article.versions.map((v) => v.summary.id === article.id
+        ? el("strong", {}, ` ${v.number} `)
+        : el("a", { href: `#/article/${v.summary.id}` }, ` ${v.number} `))) : null,
     article.tags.length ? el("div", { class: "tags" }, article.tags.map((t) => el("span", { class: "tag" }, "#" + t))) : null,
     renderBody(article),
     el("details", { class: "meta", dir: "ltr", lang: "en" }, el("summary", {}, `Sources (${article.sources.length})`), el("ul", {}, sources)));
@@ -317,9 +324,21 @@ async function showArticle(id) {
 
 function renderSidebar(article) {
   const items = [...article.annotations].sort((a, b) => a.start - b.start || a.end - b.end).map(renderNote);
+  const carried = article.carried || [];
   return el("aside", { id: "sidebar", "aria-label": "Annotations" },
     el("h2", {}, `Annotations (${visibleAnnotations().length})`),
-    items.length ? items : el("p", { class: "meta" }, isPast() ? "None then." : "None yet: select text and press h, n or t."));
+    items.length ? items : el("p", { class: "meta" }, isPast() ? "None then." : "None yet: select text and press h, n or t."),
+    carried.length ? el("h2", {}, `From other versions (${carried.length})`) : null,
+    ...carried.map(renderCarried));
+}
+
+/** An annotation made on another version: where it was placed here and how, or why not. */
+function renderCarried(c) {
+  const a = c.annotation;
+  return el("div", { class: "note-item carried" + (c.method === "orphan" ? " orphan" : ""), id: "carried-" + a.id, "data-method": c.method },
+    el("div", { class: "quote", lang: "fa", dir: "rtl" }, "«" + clip(a.exact, 80) + "»"),
+    a.note ? el("div", { class: "note", lang: "fa", dir: "auto" }, a.note) : null,
+    el("div", { class: "meta" }, `from version ${c.version} · ${c.method === "orphan" ? "not placed: " + c.reason : c.label}`));
 }
 
 function renderNote(a) {
