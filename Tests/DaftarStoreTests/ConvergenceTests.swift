@@ -29,7 +29,8 @@ struct ConvergenceTests {
         var rng = SplitMix64(seed: seed)
         let fixture = try StoreFixture()
         let base = try fixture.open(at: fixture.directory + "/base.sqlite")
-        try base.ingest(StoreFixture.seedFiles())
+        let seedFiles = try StoreFixture.seedFiles()
+        try base.ingest(seedFiles)
         let articleCommit = try base.allEvents()
         let articles = try base.articles().map(\.id)
         let bodies = try Dictionary(uniqueKeysWithValues: articles.map { ($0, try base.article($0).body.unicodeScalars.count) })
@@ -97,6 +98,21 @@ struct ConvergenceTests {
                     let adding = Bool.random(using: &rng)
                     let spellings = Array(aliasSpellings.shuffled(using: &rng).prefix(Int.random(in: (adding ? 2 : 1)...3, using: &rng)))
                     if adding { try store.addAlias(spellings) } else { try store.removeAlias(spellings) }
+                case 80..<84:
+                    // A new version of a seed story: grouped with it (and with the other
+                    // replicas' versions) the same way whatever order they arrive in.
+                    let seed = seedFiles.randomElement(using: &rng)!
+                    var edited = EditedText(seed.text)
+                    edited.deleteSentence(using: &rng)
+                    edited.insert(sentence: "خبر تازه شماره \(Int.random(in: 0..<1_000, using: &rng)) درباره همین گزارش.", using: &rng)
+                    edited.typo(using: &rng)
+                    _ = try store.ingest([SourceFile(path: "v.txt", name: "version-\(r).txt", text: edited.text)])
+                case 84..<87:
+                    // An analyst splits a version off (a split names the versions it saw).
+                    let grouped = try store.articles().filter { $0.versions > 1 }
+                    guard let article = grouped.randomElement(using: &rng) else { continue }
+                    let versions = try store.versions(of: article.id)
+                    try store.splitVersion(versions.randomElement(using: &rng)!.summary.id)
                 default:
                     try sync(r, from: (r + Int.random(in: 1...2, using: &rng)) % 3)
                     continue
@@ -142,5 +158,6 @@ struct ConvergenceTests {
         #expect(digests.count == 1, "seed \(seed): \(digests.count) different digests")
         #expect(history.commits.count > 20, "seed \(seed): too little happened")
         #expect(history.commits.joined().contains { $0.is(.aliasAdded) }, "seed \(seed): no alias was made")
+        #expect(try replicas[0].store.count("version_links") > 0, "seed \(seed): no versions were made")
     }
 }
