@@ -101,19 +101,24 @@ public struct StorySketch: Sendable, Hashable {
         var power: UInt64 = 1  // base^(width-1)
         for _ in 1..<width { power = power &* base }
         var window = [UInt8](repeating: 0, count: width)
-        var filled = 0, rolling: UInt64 = 0
+        var filled = 0, slot = 0, rolling: UInt64 = 0
         var text = text
-        text.withUTF8 { utf8 in
-            FoldingTokenizer.tokenize(utf8: utf8) { word, _, _ in
-                for byte in word {
-                    let slot = filled % width
-                    if filled >= width { rolling = rolling &- UInt64(window[slot]) &* power }
-                    rolling = rolling &* base &+ UInt64(byte)
-                    window[slot] = byte
-                    filled += 1
-                    if filled >= width { body(mix(rolling)) }
+        window.withUnsafeMutableBufferPointer { window in
+            text.withUTF8 { utf8 in
+                FoldingTokenizer.tokenize(utf8: utf8) { word, _, _ in
+                    for byte in word {
+                        if filled >= width {
+                            rolling = rolling &- UInt64(window[slot]) &* power
+                        } else {
+                            filled += 1
+                        }
+                        rolling = rolling &* base &+ UInt64(byte)
+                        window[slot] = byte
+                        slot = slot == width - 1 ? 0 : slot + 1
+                        if filled == width { body(mix(rolling)) }
+                    }
+                    return true
                 }
-                return true
             }
         }
     }
