@@ -258,10 +258,7 @@ struct ReaderAPITests {
     @Test("An article with versions: the others listed, their annotations placed here with how, orphans with why")
     func versionsAndCarriedAnnotations() async throws {
         let fixture = try ReaderFixture()
-        let first = try fixture.store.ingest([SourceFile(path: "v1.txt", name: "v1.txt", text: StoryVersions.typoed)])[0].articleID
-        _ = try fixture.store.annotate(article: first, target: .quote("همکاری دو کشور در حوزه نضامی", prefix: nil, suffix: nil, occurrence: nil), note: "اصلاح شد")
-        _ = try fixture.store.annotate(article: first, target: .quote("نشست بعدی در تهران", prefix: nil, suffix: nil, occurrence: nil))
-        let second = try fixture.store.ingest([SourceFile(path: "v2.txt", name: "v2.txt", text: StoryVersions.updated)])[0].articleID
+        let (first, second) = try fixture.storyWithTwoVersions()
         let access = ReaderAccess(host: "127.0.0.1")
         try await fixture.application(access: access).test(.live) { client in
             let cookie = try await client.signIn(access)

@@ -36,6 +36,16 @@ final class ReaderFixture: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: directory) }
 
+    /// A story archived, annotated twice (a passage with a typo, and one the update deletes),
+    /// then archived updated: the ids of its two versions.
+    func storyWithTwoVersions() throws -> (first: String, second: String) {
+        let first = try store.ingest([SourceFile(path: "v1.txt", name: "v1.txt", text: StoryVersions.typoed)])[0].articleID
+        _ = try store.annotate(article: first, target: .quote("همکاری دو کشور در حوزه نضامی", prefix: nil, suffix: nil, occurrence: nil), note: "اصلاح شد")
+        _ = try store.annotate(article: first, target: .quote("نشست بعدی در تهران", prefix: nil, suffix: nil, occurrence: nil))
+        let second = try store.ingest([SourceFile(path: "v2.txt", name: "v2.txt", text: StoryVersions.updated)])[0].articleID
+        return (first, second)
+    }
+
     /// Another store at `name` holding everything this one holds (for conflicts).
     func replica(_ name: String) throws -> Store {
         let other = try Store.open(at: directory + "/\(name).sqlite", forWriting: true)
