@@ -45,7 +45,7 @@ public struct Placement: Sendable, Hashable, Codable {
 /// alike, make an orphan — listed, never placed silently. A function of the two texts and the
 /// anchor only, so every replica places an annotation the same way.
 extension Anchoring {
-    /// Lowest score a fuzzy placement needs.
+    /// Lowest score a placement that is not exact (moved or fuzzy) needs.
     public static let placementThreshold = 0.7
     /// Two candidates whose scores differ by less than this are alike: the annotation is an orphan.
     public static let ambiguityMargin = 0.04
@@ -114,14 +114,14 @@ extension Anchoring {
         let prefix: [Unicode.Scalar]
         let suffix: [Unicode.Scalar]
         /// Where the passage was, as a fraction of its text.
-        let where_: Double
+        let fraction: Double
         let wholeWords: (start: Bool, end: Bool)
         let anchoring: Anchoring
 
         init(_ anchor: TextAnchor, in anchoring: Anchoring, sourceLength: Int) {
             prefix = Array(Anchoring.foldedScalars(anchor.prefix).suffix(24))
             suffix = Array(Anchoring.foldedScalars(anchor.suffix).prefix(24))
-            where_ = Double(anchor.start) / Double(max(sourceLength, 1))
+            fraction = Double(anchor.start) / Double(max(sourceLength, 1))
             wholeWords = (anchor.prefix.unicodeScalars.last.map(Self.isBoundary) ?? true, anchor.suffix.unicodeScalars.first.map(Self.isBoundary) ?? true)
             self.anchoring = anchoring
         }
@@ -146,7 +146,7 @@ extension Anchoring {
         /// 1 at the same relative place in the text, falling to 0 half a text away.
         func position(_ range: Range<Int>) -> Double {
             let here = Double(range.lowerBound) / Double(max(anchoring.body.count, 1))
-            return max(0, 1 - 2 * abs(here - where_))
+            return max(0, 1 - 2 * abs(here - fraction))
         }
 
         /// True for what ends a word as a reader sees it: a separator, or a ZWNJ (which joins

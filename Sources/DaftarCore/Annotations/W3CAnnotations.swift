@@ -158,8 +158,6 @@ public enum W3CAnnotations {
         public var created: String?
         /// True when the target is a whole resource: no selector names a passage of it.
         public var wholeSource: Bool = false
-        /// `modified`, normalised.
-        public var modified: String? = nil
         /// The annotation as the file has it (JSON-LD compacted; Hypothesis's as W3C), kept
         /// with the annotation and merged into its export.
         public var original: JSONValue? = nil
@@ -319,13 +317,14 @@ public enum W3CAnnotations {
             if let c = c as? String { creator = c }
             if let c = c as? [String: Any] { creator = (c["name"] as? String) ?? (c["nickname"] as? String) ?? (c["id"] as? String) }
         }
-        var created: String?, modified: String?
+        // Times must be times: `created` is kept normalised, `modified` with the original.
+        var created: String?
         for (key, value) in [("created", object["created"]), ("modified", object["modified"])] {
             guard let value else { continue }
             guard let text = value as? String, let time = normalizedTime(text) else {
                 throw fail("its \(key) time \(value) is not a date and time (xsd:dateTime, e.g. 2026-11-30T12:00:00Z)")
             }
-            if key == "created" { created = time } else { modified = time }
+            if key == "created" { created = time }
         }
 
         let id = Imported.daftarID(originalID ?? "\(source ?? "")|\(exact ?? "")|\(notes.joined())")
@@ -335,7 +334,6 @@ public enum W3CAnnotations {
             motivation: motivation ?? (notes.isEmpty ? (tags.isEmpty ? "highlighting" : "tagging") : "commenting"),
             creator: creator, created: created,
             wholeSource: !hasSelector)
-        imported.modified = modified
         imported.original = JSONValue(foundation: object)
         return imported
     }
