@@ -133,12 +133,12 @@ extension Store {
         var carried: [CarriedAnnotation] = []
         for version in versions where version.summary.id != id {
             let rows = try Row.fetchAll(db, sql: """
-                SELECT n.id, n.start, n.end, a.body FROM annotations n JOIN articles a ON a.id = n.article
-                WHERE n.article = ? AND NOT n.deleted ORDER BY n.start, n.id
+                SELECT id, start, end FROM annotations WHERE article = ? AND NOT deleted ORDER BY start, id
                 """, arguments: [version.summary.id])
-            guard !rows.isEmpty else { continue }
+            guard !rows.isEmpty, let text = try String.fetchOne(db, sql: "SELECT body FROM articles WHERE id = ?", arguments: [version.summary.id])
+            else { continue }
             let views = try Dictionary(uniqueKeysWithValues: annotationViews(db, ids: rows.map { $0[0] }).map { ($0.id, $0) })
-            let source = Array((rows[0][3] as String).unicodeScalars)
+            let source = Array(text.unicodeScalars)
             for row in rows {
                 guard let view = views[row[0]] else { continue }
                 let (start, end): (Int, Int) = (row[1], row[2])

@@ -105,7 +105,7 @@ extension JSONValue {
         case let number as NSNumber:
             if String(cString: number.objCType) == "c" {
                 self = .bool(number.boolValue)
-            } else if let exact = Int64(exactly: number.doubleValue), abs(exact) <= JSONValue.maxSafeInteger, String(cString: number.objCType) != "d" || number.doubleValue == number.doubleValue.rounded() {
+            } else if let exact = Int64(exactly: number.doubleValue), abs(exact) <= JSONValue.maxSafeInteger {
                 self = .int(exact)
             } else {
                 self = .string(number.stringValue)
@@ -114,18 +114,6 @@ extension JSONValue {
         case let array as [Any]: self = .array(array.map(JSONValue.init(foundation:)))
         case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(foundation:)))
         default: self = .null
-        }
-    }
-
-    /// This value as JSONSerialization writes it.
-    public var foundation: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let b): b
-        case .int(let n): n
-        case .string(let s): s
-        case .array(let a): a.map(\.foundation)
-        case .object(let o): o.mapValues(\.foundation)
         }
     }
 }

@@ -17,8 +17,6 @@ public struct WordDiff: Sendable, Hashable {
     }
 
     public let changes: [Change]
-    /// Words the two texts share.
-    public let unchanged: Int
 
     public init(from old: String, to new: String) {
         let a = PersianFolding.words(in: old), b = PersianFolding.words(in: new)
@@ -34,7 +32,6 @@ public struct WordDiff: Sendable, Hashable {
             if !step.added.isEmpty { changes.append(.added(text(b, new, step.added))) }
         }
         self.changes = changes
-        unchanged = a.count - script.reduce(0) { $0 + $1.removed.count }  // words outside every change
     }
 
     /// One place where the texts differ: words `removed` of the old text replaced by words
