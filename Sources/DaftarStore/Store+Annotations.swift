@@ -41,7 +41,7 @@ extension Store {
         let data: JSONValue = [
             "annotation": .string(id),
             "article": .string(article),
-            "target": Self.targetJSON(anchor),
+            "target": anchor.eventTarget,
             "note": .string(note),
             "motivation": .string(motivation),
             "tags": .array(Self.distinctTags(tags).map(JSONValue.string)),
@@ -80,13 +80,6 @@ extension Store {
     static func distinctTags(_ tags: [String]) -> [String] {
         var seen = Set<String>()
         return tags.map(\.trimmingWhitespace).filter { !Tag.key($0).isEmpty && seen.insert(Tag.key($0)).inserted }
-    }
-
-    static func targetJSON(_ anchor: TextAnchor) -> JSONValue {
-        [
-            "exact": .string(anchor.exact), "prefix": .string(anchor.prefix), "suffix": .string(anchor.suffix),
-            "start": .int(Int64(anchor.start)), "end": .int(Int64(anchor.end)),
-        ]
     }
 
     /// Finds the passage: the quote with the search folding, or the given positions.

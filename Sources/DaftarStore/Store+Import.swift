@@ -6,6 +6,9 @@ import GRDB
 public struct ImportReport: Sendable {
     /// Annotations added.
     public var imported: [String] = []
+    /// Of those added, the ones about a whole article (a target with no selector): attached to
+    /// it, with no passage to mark in its text.
+    public var wholeArticle: [String] = []
     /// Annotations this store already has (re-importing a file is a no-op).
     public var alreadyPresent: [String] = []
     /// Annotations that could not be anchored, with the reason: reported, not dropped silently.
@@ -65,7 +68,7 @@ extension Store {
                 report.orphans.append((item, reason))
             case .success(let (article, anchor)):
                 var data: [String: JSONValue] = [
-                    "annotation": .string(item.id), "article": .string(article), "target": Self.targetJSON(anchor),
+                    "annotation": .string(item.id), "article": .string(article), "target": anchor.eventTarget,
                     "note": .string(item.note), "motivation": .string(item.motivation),
                     "tags": .array(Self.distinctTags(item.tags).map(JSONValue.string)),
                     "importedFrom": .string(item.originalID),
@@ -76,6 +79,7 @@ extension Store {
                 if let original = item.original { data["w3c"] = original }
                 drafts.append(EventDraft(.annotationCreated, .object(data)))
                 report.imported.append(item.id)
+                if anchor.isWholeArticle { report.wholeArticle.append(item.id) }
             }
         }
         try commit(drafts)
@@ -123,7 +127,7 @@ extension Store {
     /// The position when the text there is the quote; else the quote, its prefix and suffix
     /// choosing among several places, then its position (the nearest). A quote in several
     /// places that neither its context nor a position decides is not placed: the reason names
-    /// the places.
+    /// the places. A target with no selector is the whole article (``TextAnchor/wholeArticle``).
     func anchorInArticle(_ item: W3CAnnotations.Imported, id: String, body: String) -> Anchored {
         let anchoring = Anchoring(body: body)
         if let start = item.start, let end = item.end, start >= 0, end > start, end <= anchoring.body.count {
@@ -133,9 +137,9 @@ extension Store {
             }
         }
         guard let exact = item.exact else {
-            return .failure(item.wholeSource
-                ? "it is about the whole article \(id.prefix(12)), not a passage; Daftar's annotations mark a passage (tag the article instead)"
-                : "it names no passage of article \(id.prefix(12)) Daftar can read: no TextQuoteSelector, and no position whose text it is")
+            // About the page as a whole: attached to the article, marking no passage.
+            if item.wholeSource { return .success(.wholeArticle) }
+            return .failure("it names no passage of article \(id.prefix(12)) Daftar can read: no TextQuoteSelector, and no position whose text it is")
         }
         var matches = anchoring.occurrences(of: exact, prefix: item.prefix.map { String($0.unicodeScalars.suffix(12)) }, suffix: item.suffix.map { String($0.unicodeScalars.prefix(12)) })
         if matches.isEmpty { matches = anchoring.occurrences(of: exact) }

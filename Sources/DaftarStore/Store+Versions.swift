@@ -142,8 +142,13 @@ extension Store {
             for row in rows {
                 guard let view = views[row[0]] else { continue }
                 let (start, end): (Int, Int) = (row[1], row[2])
-                guard start >= 0, end <= source.count, start < end else { continue }
-                let anchor = TextAnchor(body: source, start: start, end: end)
+                let anchor: TextAnchor
+                if view.anchor.isWholeArticle {
+                    anchor = .wholeArticle
+                } else {
+                    guard start >= 0, end <= source.count, start < end else { continue }
+                    anchor = TextAnchor(body: source, start: start, end: end)
+                }
                 carried.append(CarriedAnnotation(view: view, version: version.number, placement: here.place(anchor, sourceLength: source.count)))
             }
         }

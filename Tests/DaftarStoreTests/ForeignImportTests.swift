@@ -58,17 +58,25 @@ struct ForeignImportTests {
         _ = fixture
         let report = try Self.importFile("w3c-model-examples.jsonld", into: store)
         let imported = Set(report.imported)
-        let ids = ["many-bodies", "markdown", "ambiguous-decided"].map { W3CAnnotations.Imported.daftarID("http://example.org/anno/\($0)") }
+        let ids = ["many-bodies", "markdown", "ambiguous-decided", "whole-document"].map { W3CAnnotations.Imported.daftarID("http://example.org/anno/\($0)") }
         #expect(imported == Set(ids), "\(report.orphans.map(\.reason)) \(report.refused)")
+        #expect(report.wholeArticle == [ids[3]])
         let orphans = Dictionary(uniqueKeysWithValues: report.orphans.map { ($0.annotation.originalID.replacingOccurrences(of: "http://example.org/anno/", with: ""), $0.reason) })
         #expect(orphans["range-only"]?.contains("RangeSelector") == true, "\(orphans)")
-        #expect(orphans["whole-document"]?.contains("whole article") == true, "\(orphans)")
         #expect(orphans["ambiguous"]?.contains("places") == true, "\(orphans)")
         let refused = Dictionary(uniqueKeysWithValues: report.refused.map { ($0.originalID.replacingOccurrences(of: "http://example.org/anno/", with: ""), $0.reason) })
         #expect(refused["unknown-motivation"]?.contains("pondering") == true)
         #expect(refused["yesterday"]?.contains("not a date and time") == true)
         #expect(refused["fractional-position"]?.contains("whole numbers") == true)
         #expect(orphans.count + refused.count + imported.count == 9)
+
+        // The page as a whole: attached to its article, marking no passage, exported with the
+        // article as its target and no selector.
+        let whole = try store.annotation(ids[3])
+        #expect(whole.anchor.isWholeArticle && whole.note.displayed?.value == "کل مقاله را بخوانید")
+        #expect(try store.annotations(article: whole.article).map(\.id).contains(ids[3]))
+        let target = try Self.exported(store, "http://example.org/anno/whole-document")["target"] as? [String: Any]
+        #expect(target?["selector"] == nil && (target?["source"] as? String)?.hasSuffix(whole.article) == true, "\(target ?? [:])")
 
         // The refinedBy quote placed the Markdown note in the one article that has it.
         let markdown = try store.annotation(ids[1])

@@ -461,10 +461,17 @@ import Testing
         #expect(rejected(try createdErrors { $0["motivation"] = "liking" }, at: "/motivation"))
         #expect(rejected(try createdErrors { $0["motivation"] = "oa:commenting" }, at: "/motivation"))
         #expect(rejected(try createdErrors { $0["motivation"] = nil }, at: "/"))
-        #expect(rejected(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": -1, "end": 3] }, at: "/target/start"))
-        #expect(rejected(try createdErrors { $0["target"] = ["exact": "", "prefix": "", "suffix": "", "start": 0, "end": 0] }, at: "/target/exact"))
+        // A target is a passage or the whole article; a broken passage is refused naming its field.
+        func rejectedTarget(_ errors: [String], naming pointer: String) -> Bool {
+            errors.contains { $0.hasPrefix("/target:") && $0.contains(pointer + ":") }
+        }
+        #expect(try createdErrors { $0["target"] = ["whole": true] } == [])
+        #expect(rejected(try createdErrors { $0["target"] = ["whole": false] }, at: "/target"))
+        #expect(rejected(try createdErrors { $0["target"] = ["whole": true, "start": 0] }, at: "/target"))
+        #expect(rejectedTarget(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": -1, "end": 3] }, naming: "/target/start"))
+        #expect(rejectedTarget(try createdErrors { $0["target"] = ["exact": "", "prefix": "", "suffix": "", "start": 0, "end": 0] }, naming: "/target/exact"))
         #expect(rejected(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": 0] }, at: "/target"))
-        #expect(rejected(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": 0, "end": "3"] }, at: "/target/end"))
+        #expect(rejectedTarget(try createdErrors { $0["target"] = ["exact": "خبر", "prefix": "", "suffix": "", "start": 0, "end": "3"] }, naming: "/target/end"))
         #expect(rejected(try createdErrors { $0["annotation"] = "0F8FAD5B-D9CB-469F-A165-70867728950E" }, at: "/annotation"))
         #expect(rejected(try createdErrors { $0["annotation"] = "http://example.com/anno/1" }, at: "/annotation"))
         #expect(rejected(try createdErrors { $0["article"] = "abc" }, at: "/article"))

@@ -53,7 +53,7 @@ struct StoryTests {
         try store.commit([
             EventDraft(type: "annotation.created", data: [
                 "annotation": "0d1e2f30-0000-4000-8000-000000000001", "article": .string(copy),
-                "target": Store.targetJSON(anchor), "note": "یادداشت روی نسخه دوم", "motivation": "commenting", "tags": [],
+                "target": anchor.eventTarget, "note": "یادداشت روی نسخه دوم", "motivation": "commenting", "tags": [],
             ]),
             EventDraft(type: "article.tagged", data: ["article": .string(copy), "tag": "دفاع"]),
         ])

@@ -48,6 +48,27 @@ struct VersionsTests {
         #expect(try store.digest() == digest)
     }
 
+    /// An annotation about the whole article (imported: its target is the page, no selector)
+    /// belongs to every version: carried as `whole`, never an orphan, nothing marked.
+    @Test func aWholeArticleAnnotationIsOnEveryVersion() throws {
+        let fixture = try StoreFixture()
+        let store = try fixture.open()
+        let first = try store.ingest([try SourceFile.read(path: fixture.write("v1.txt", Self.typoed))])[0].articleID
+        let file: [String: Any] = [
+            "@context": "http://www.w3.org/ns/anno.jsonld", "id": "http://example.org/anno/page", "type": "Annotation",
+            "motivation": "bookmarking", "bodyValue": "کل گزارش را بخوانید", "target": W3CAnnotations.articlePrefix + first,
+        ]
+        let report = try store.importAnnotations(W3CAnnotations.parse(file).items)
+        #expect(report.imported.count == 1 && report.wholeArticle == report.imported && report.orphans.isEmpty)
+        let second = try store.ingest([try SourceFile.read(path: fixture.write("v2.txt", Self.updated))])[0].articleID
+        let carried = try store.carriedAnnotations(onto: second)
+        #expect(carried.map(\.placement.method) == [.whole])
+        #expect(carried.first?.placement.anchor?.isWholeArticle == true && carried.first?.placement.label == "whole article")
+        let digest = try store.digest()
+        try store.rebuild()
+        #expect(try store.digest() == digest)
+    }
+
     /// Two replicas archive the two versions in either order, and annotate: after exchanging
     /// events they group and place alike (equal digests), whatever the order of arrival.
     @Test func versionsConvergeAcrossReplicas() throws {

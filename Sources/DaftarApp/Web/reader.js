@@ -250,6 +250,12 @@ async function showSearch(params) {
     el("ol", { class: "list", id: "results" }, hits));
 }
 
+/** An annotation about the whole article (imported from a tool that annotated the page): no passage to mark. */
+function isWhole(a) { return a.end <= a.start; }
+
+/** An annotation's passage as its note shows it, or that it is about the whole article. */
+function quoteText(a) { return isWhole(a) ? "(the whole article)" : "«" + clip(a.exact, 80) + "»"; }
+
 function visibleAnnotations() {
   return state.article ? state.article.annotations.filter((a) => !a.deleted).sort((a, b) => a.start - b.start || a.end - b.end) : [];
 }
@@ -263,7 +269,7 @@ function renderBody(article) {
   const body = el("div", { id: "body", lang: "fa", dir: "rtl", tabindex: "0", "aria-label": "Article text" });
   // This version's annotations, and those of other versions placed here.
   const placed = (article.carried || []).filter((c) => c.method !== "orphan").map((c) => ({ ...c.annotation, carried: c.label }));
-  const marks = [...visibleAnnotations(), ...placed].map((a) => ({ a, from: map.toUtf16(a.start), to: map.toUtf16(a.end) }));
+  const marks = [...visibleAnnotations(), ...placed].filter((a) => !isWhole(a)).map((a) => ({ a, from: map.toUtf16(a.start), to: map.toUtf16(a.end) }));
   const cuts = new Set([0, text.length]);
   for (const m of marks) { cuts.add(m.from); cuts.add(m.to); }
   const paragraphEnds = new Set();
@@ -336,7 +342,7 @@ function renderSidebar(article) {
 function renderCarried(c) {
   const a = c.annotation;
   return el("div", { class: "note-item carried" + (c.method === "orphan" ? " orphan" : ""), id: "carried-" + a.id, "data-method": c.method },
-    el("div", { class: "quote", lang: "fa", dir: "rtl" }, "«" + clip(a.exact, 80) + "»"),
+    el("div", { class: "quote", lang: "fa", dir: "rtl" }, quoteText(a)),
     a.note ? el("div", { class: "note", lang: "fa", dir: "auto" }, a.note) : null,
     el("div", { class: "meta" }, `from version ${c.version} · ${c.method === "orphan" ? "not placed: " + c.reason : c.label}`));
 }
@@ -348,7 +354,7 @@ function renderNote(a) {
     onkeydown: (event) => { if (event.key === "Enter" && event.target === item) focusAnnotation(a.id, false); },
   });
   const quote = el("div", { class: "quote", lang: "fa", dir: "rtl" },
-    el("a", { href: "#", onclick: (event) => { event.preventDefault(); focusAnnotation(a.id, false); } }, "«" + clip(a.exact, 80) + "»"));
+    el("a", { href: "#", onclick: (event) => { event.preventDefault(); focusAnnotation(a.id, false); } }, quoteText(a)));
   const flags = [a.deleted ? el("span", { class: "flag" }, "deleted") : null, a.conflict ? el("span", { class: "flag conflict" }, "conflict") : null];
   const note = el("div", { class: "note", lang: "fa", dir: "auto" }, a.note);
   const tags = el("div", { class: "tags" }, a.tags.map((t) => el("span", { class: "tag", lang: "fa" }, "#" + t,

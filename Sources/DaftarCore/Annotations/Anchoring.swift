@@ -23,6 +23,35 @@ public struct TextAnchor: Sendable, Hashable, Codable {
             suffix: text(end..<min(body.count, end + Self.contextLength)),
             start: start, end: end)
     }
+
+    /// The whole article rather than a passage of it: an imported annotation about the page
+    /// (a W3C target with no selector). No quote, no place: `start == end == 0`.
+    public static let wholeArticle = TextAnchor(exact: "", prefix: "", suffix: "", start: 0, end: 0)
+
+    /// True for ``wholeArticle``: nothing to mark in the text.
+    public var isWholeArticle: Bool { exact.isEmpty && end == start }
+
+    /// The `target` of an `annotation.created` event: the passage's selectors, or
+    /// `{"whole": true}` for the whole article.
+    public var eventTarget: JSONValue {
+        if isWholeArticle { return ["whole": true] }
+        return [
+            "exact": .string(exact), "prefix": .string(prefix), "suffix": .string(suffix),
+            "start": .int(Int64(start)), "end": .int(Int64(end)),
+        ]
+    }
+
+    /// Reads an event's `target`; nil when it is neither a passage nor the whole article.
+    public init?(eventTarget target: JSONValue?) {
+        if target?["whole"] == .bool(true) {
+            self = .wholeArticle
+            return
+        }
+        guard let exact = target?["exact"]?.stringValue, let start = target?["start"]?.intValue, let end = target?["end"]?.intValue
+        else { return nil }
+        self.init(exact: exact, prefix: target?["prefix"]?.stringValue ?? "", suffix: target?["suffix"]?.stringValue ?? "",
+                  start: Int(start), end: Int(end))
+    }
 }
 
 /// Finds a quote in an article body the way a Persian reader means it: with the folding of

@@ -93,13 +93,7 @@ public struct AnnotationState: Sendable, Hashable, Codable {
         case .annotationCreated:
             guard let data = event.data else { return }
             if creation.map({ stamp.order < $0.stamp.order }) ?? true {
-                let target = data["target"]
-                var anchor: TextAnchor?
-                if let exact = target?["exact"]?.stringValue, let start = target?["start"]?.intValue, let end = target?["end"]?.intValue {
-                    anchor = TextAnchor(exact: exact, prefix: target?["prefix"]?.stringValue ?? "", suffix: target?["suffix"]?.stringValue ?? "",
-                                        start: Int(start), end: Int(end))
-                }
-                creation = Creation(stamp: stamp, id: string("annotation"), article: string("article"), anchor: anchor,
+                creation = Creation(stamp: stamp, id: string("annotation"), article: string("article"), anchor: TextAnchor(eventTarget: data["target"]),
                                     creator: string("creator"), createdText: string("created"),
                                     imported: data["w3c"].map { String(decoding: $0.canonicalBytes, as: UTF8.self) })
             }

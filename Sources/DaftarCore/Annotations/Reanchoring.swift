@@ -11,6 +11,8 @@ public struct Placement: Sendable, Hashable, Codable {
         case fuzzy
         /// Not placed: the passage is gone, too changed, or in two places that score alike.
         case orphan
+        /// About the whole article, not a passage: it belongs to every version.
+        case whole
     }
 
     public var method: Method
@@ -31,9 +33,13 @@ public struct Placement: Sendable, Hashable, Codable {
         Placement(method: .orphan, anchor: nil, score: 0, reason: reason, candidates: candidates)
     }
 
-    /// "exact", "moved", "fuzzy 0.87", "orphan".
+    /// "exact", "moved", "fuzzy 0.87", "orphan", "whole article".
     public var label: String {
-        method == .fuzzy ? "fuzzy \(String(format: "%.2f", score))" : method.rawValue
+        switch method {
+        case .fuzzy: "fuzzy \(String(format: "%.2f", score))"
+        case .whole: "whole article"
+        default: method.rawValue
+        }
     }
 }
 
@@ -58,6 +64,7 @@ extension Anchoring {
 
     /// Where `anchor`, made on a text of `sourceLength` scalars, belongs in this body.
     public func place(_ anchor: TextAnchor, sourceLength: Int) -> Placement {
+        if anchor.isWholeArticle { return Placement(method: .whole, anchor: anchor, score: 1) }
         let needle = Self.foldedScalars(anchor.exact)
         guard !needle.isEmpty else { return .orphan("its passage has no words") }
         let context = Context(anchor, in: self, sourceLength: sourceLength)

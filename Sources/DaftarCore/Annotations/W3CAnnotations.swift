@@ -47,7 +47,8 @@ public enum W3CAnnotations {
             "created": .string(view.createdText.flatMap(normalizedTime) ?? iso(view.created)),
             "modified": .string(iso(view.modified)),
             "creator": ["type": "Person", "name": .string(view.creator)],
-            "target": [
+            // About the whole article: the article itself, no selector.
+            "target": view.anchor.isWholeArticle ? ["source": .string(articlePrefix + view.article)] : [
                 "source": .string(articlePrefix + view.article),
                 "selector": [
                     ["type": "TextQuoteSelector", "exact": .string(view.anchor.exact), "prefix": .string(view.anchor.prefix), "suffix": .string(view.anchor.suffix)],

@@ -76,12 +76,8 @@ public enum EventPayload: Sendable, Hashable {
             guard let article = string("article"), let tag = string("tag") else { return nil }
             self = .articleTag(article: article, tag: tag, added: type == .articleTagged)
         case .annotationCreated:
-            guard let annotation = string("annotation"), let article = string("article"), let target = data["target"],
-                let exact = target["exact"]?.stringValue, let start = target["start"]?.intValue, let end = target["end"]?.intValue
+            guard let annotation = string("annotation"), let article = string("article"), let anchor = TextAnchor(eventTarget: data["target"])
             else { return nil }
-            let anchor = TextAnchor(
-                exact: exact, prefix: target["prefix"]?.stringValue ?? "", suffix: target["suffix"]?.stringValue ?? "",
-                start: Int(start), end: Int(end))
             self = .annotationCreated(
                 annotation: annotation, article: article, anchor: anchor, note: string("note") ?? "",
                 motivation: string("motivation") ?? "highlighting", tags: (data["tags"]?.arrayValue ?? []).compactMap(\.stringValue))
@@ -127,10 +123,7 @@ public enum EventPayload: Sendable, Hashable {
         case .annotationCreated(let annotation, let article, let anchor, let note, let motivation, let tags):
             EventDraft(type, [
                 "annotation": .string(annotation), "article": .string(article),
-                "target": [
-                    "exact": .string(anchor.exact), "prefix": .string(anchor.prefix), "suffix": .string(anchor.suffix),
-                    "start": .int(Int64(anchor.start)), "end": .int(Int64(anchor.end)),
-                ],
+                "target": anchor.eventTarget,
                 "note": .string(note), "motivation": .string(motivation), "tags": .array(tags.map(JSONValue.string)),
             ])
         case .annotationEdited(let annotation, let note, let motivation):

@@ -21,7 +21,7 @@ public enum MarkdownExport {
             out += ([article.published].compactMap { $0 } + [code(article.file)]).joined(separator: " · ") + "\n\n"
             if !article.tags.isEmpty { out += tagLine(article.tags) + "\n\n" }
             for view in article.annotations.sorted(by: { ($0.anchor.start, $0.id) < ($1.anchor.start, $1.id) }) {
-                out += quoted(view.anchor.exact) + "\n\n"
+                out += (view.anchor.isWholeArticle ? "*On the whole article:*" : quoted(view.anchor.exact)) + "\n\n"
                 if let note = view.note.displayed?.value, !note.trimmingWhitespace.isEmpty {
                     out += paragraphs(note) + "\n\n"
                 }

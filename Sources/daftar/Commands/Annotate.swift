@@ -133,7 +133,7 @@ struct Annotations: ParsableCommand {
         for view in views {
             let flags = [view.deleted ? "deleted" : nil, view.inConflict ? "CONFLICT" : nil].compactMap { $0 }
             let tags = view.tags.sorted { $0.key < $1.key }.map { "#\($0.value)" }.joined(separator: " ")
-            print("\(view.id.prefix(13))  \(view.article.prefix(12)) \(view.anchor.start)–\(view.anchor.end)  «\(Terminal.clip(view.anchor.exact, 40))»\(flags.isEmpty ? "" : "  [\(flags.joined(separator: ", "))]")")
+            print("\(view.id.prefix(13))  \(view.article.prefix(12)) \(view.anchor.isWholeArticle ? "" : "\(view.anchor.start)–\(view.anchor.end)  ")\(Terminal.quote(view.anchor, 40))\(flags.isEmpty ? "" : "  [\(flags.joined(separator: ", "))]")")
             let note = view.note.displayed?.value ?? ""
             if !note.isEmpty || !tags.isEmpty {
                 print("    \(view.motivation.displayed?.value ?? ""): \(Terminal.clip(note, 80)) \(tags)")

@@ -20,7 +20,7 @@ struct Conflicts: ParsableCommand {
         let views = try daftar.pastMoment(live, asOf: past.asOf).map { try live.conflicts(at: $0) } ?? live.conflicts()
         if json { return try Terminal.printJSON(views.map(AnnotationOutput.init)) }
         for view in views {
-            print("\(view.id)  on \(view.article.prefix(12))  «\(Terminal.clip(view.anchor.exact, 40))»\(view.deleted ? "  (deleted)" : "")")
+            print("\(view.id)  on \(view.article.prefix(12))  \(Terminal.quote(view.anchor, 40))\(view.deleted ? "  (deleted)" : "")")
             func show(_ label: String, _ values: [RegisterValue]) {
                 for v in values {
                     print("    \(label): \(Terminal.clip(v.value, 60))  — \(v.author), \(Terminal.time(v.time)), event \(v.dot.origin):\(v.dot.seq)")

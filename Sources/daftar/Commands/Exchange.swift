@@ -135,6 +135,8 @@ struct Import: ParsableCommand {
             var tags: [String]
         }
         var imported: [String]
+        /// Of those imported, the ones about a whole article (no passage to mark).
+        var wholeArticle: [String]
         var alreadyPresent: [String]
         var orphans: [Orphan]
         /// Annotations of the file that could not be read, each with why.
@@ -160,7 +162,7 @@ struct Import: ParsableCommand {
         report.refused = file.refused
         if json {
             try Terminal.printJSON(Output(
-                imported: report.imported, alreadyPresent: report.alreadyPresent,
+                imported: report.imported, wholeArticle: report.wholeArticle, alreadyPresent: report.alreadyPresent,
                 orphans: report.orphans.map { .init(id: $0.annotation.originalID, reason: $0.reason) },
                 refused: report.refused.map { .init(id: $0.originalID, reason: $0.reason) },
                 articlesTagged: report.articlesTagged.map { .init(article: $0.article, tags: $0.tags) },
@@ -175,6 +177,7 @@ struct Import: ParsableCommand {
             let annotations = items.filter { !$0.isArticleTagging }.count + report.refused.count
             var line = "\(annotations) annotations: \(report.imported.count) imported, \(report.alreadyPresent.count) already present, \(report.orphans.count) orphan\(report.orphans.count == 1 ? "" : "s")"
             if !report.refused.isEmpty { line += ", \(report.refused.count) refused" }
+            if !report.wholeArticle.isEmpty { line += " (\(report.wholeArticle.count) about a whole article: attached to it, no passage to mark)" }
             if items.count > annotations {
                 func articles(_ n: Int) -> String { "\(n) article\(n == 1 ? "" : "s")" }
                 let added = report.articlesTagged.reduce(0) { $0 + $1.tags.count }

@@ -34,7 +34,7 @@ struct History: ParsableCommand {
             print("history of article \(article.prefix(12)) «\(Terminal.clip(try store.article(article).summary.title, 60))»")
         case .annotation(let annotation):
             let view = try store.annotation(annotation)
-            print("history of annotation \(annotation.prefix(13)) «\(Terminal.clip(view.anchor.exact, 40))»")
+            print("history of annotation \(annotation.prefix(13)) \(Terminal.quote(view.anchor, 40))")
         }
         for entry in entries {
             var notes: [String] = []

@@ -73,6 +73,7 @@ struct Show: ParsableCommand {
         print(Self.marked(article.body, marked))
         if !marked.isEmpty { print() }
         for (n, view) in annotations.enumerated() { print("{\(n + 1)} " + Self.line(view)) }
+        // The {n} of an annotation about the whole article marks no passage; its line says so.
         for (n, carried) in placed.enumerated() {
             print("{\(annotations.count + n + 1)} " + Self.line(carried.view) + Terminal.dim("  [from version \(carried.version), \(carried.placement.label)]"))
         }
@@ -81,7 +82,7 @@ struct Show: ParsableCommand {
             print()
             print("not placed on this version (orphans):")
             for orphan in orphans {
-                print("  \(orphan.view.id.prefix(13)) from version \(orphan.version) «\(Terminal.clip(Terminal.safe(orphan.view.anchor.exact), 60))»: \(orphan.placement.reason ?? "")")
+                print("  \(orphan.view.id.prefix(13)) from version \(orphan.version) \(Terminal.quote(orphan.view.anchor, 60)): \(orphan.placement.reason ?? "")")
             }
         }
     }
@@ -90,7 +91,8 @@ struct Show: ParsableCommand {
     static func line(_ view: AnnotationView) -> String {
         let tags = view.tags.sorted { $0.key < $1.key }.map { "#\($0.value)" }.joined(separator: " ")
         let note = view.note.displayed?.value ?? ""
-        return "\(view.id.prefix(13))  \(view.motivation.displayed?.value ?? "")\(note.isEmpty ? "" : ": \(note)") \(tags)\(view.inConflict ? "  [CONFLICT]" : "")"
+        let whole = view.anchor.isWholeArticle ? "  (the whole article)" : ""
+        return "\(view.id.prefix(13))  \(view.motivation.displayed?.value ?? "")\(note.isEmpty ? "" : ": \(note)") \(tags)\(view.inConflict ? "  [CONFLICT]" : "")\(whole)"
     }
 
     /// An annotation of another version, and how it was placed on this one.
@@ -117,7 +119,7 @@ struct Show: ParsableCommand {
     static func marked(_ body: String, _ annotations: [AnnotationView]) -> String {
         let scalars = Array(body.unicodeScalars)
         var opens: [Int: Int] = [:], closes: [Int: [Int]] = [:]
-        for (n, view) in annotations.enumerated() where view.anchor.end <= scalars.count {
+        for (n, view) in annotations.enumerated() where view.anchor.end <= scalars.count && !view.anchor.isWholeArticle {
             opens[view.anchor.start, default: 0] += 1
             closes[view.anchor.end, default: []].append(n + 1)
         }

@@ -71,6 +71,12 @@ enum Terminal {
     }
 
     /// At most `limit` scalars of one line of `text`, with an ellipsis when cut.
+    /// An annotation's passage as a line shows it: «quote», clipped; or that it is about the
+    /// whole article.
+    static func quote(_ anchor: TextAnchor, _ limit: Int) -> String {
+        anchor.isWholeArticle ? "(the whole article)" : "«\(clip(safe(anchor.exact), limit))»"
+    }
+
     static func clip(_ text: String, _ limit: Int = 90) -> String {
         let line = text.replacingOccurrences(of: "\n", with: " ")
         let scalars = line.unicodeScalars
