@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "DaftarCore", targets: ["DaftarCore"]),
         .library(name: "DaftarStore", targets: ["DaftarStore"]),
         .library(name: "DaftarSync", targets: ["DaftarSync"]),
+        .library(name: "DaftarHub", targets: ["DaftarHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
@@ -17,6 +18,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        // The team hub's log lives in PostgreSQL: postgres-nio's client and connection pool.
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // Already there for postgres-nio; named for the TLS of the hub's first connection.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
         // Already there for Hummingbird; named so the client can classify NIOPosix's connection errors.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
     ],
@@ -40,6 +45,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The team hub: the sync protocol served over a log in PostgreSQL, by any number of
+        // stateless processes; analysts' tokens, stored hashed. Knows the log as `EventLog`.
+        .target(
+            name: "DaftarHub",
+            dependencies: [
+                "DaftarCore", "DaftarSync",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -68,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "daftar",
             dependencies: [
-                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp",
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp", "DaftarHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
@@ -96,10 +115,11 @@ let package = Package(
         .testTarget(
             name: "DaftarSyncTests",
             dependencies: [
-                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarTestSupport",
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarHub", "DaftarTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(

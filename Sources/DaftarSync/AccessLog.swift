@@ -1,6 +1,7 @@
 import DaftarCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// One request as the server's access log records it: never the token, never a body.
 public struct AccessLogEntry: Sendable, Hashable {
@@ -14,12 +15,22 @@ public struct AccessLogEntry: Sendable, Hashable {
     public var bytes: Int
     /// The caller's replica when its request names one (`Daftar-Replica`), checked well-formed.
     public var replica: ReplicaID?
+    /// The analyst whose token it presented (the hub); nil for a shared token or none.
+    public var analyst: String? = nil
 
-    /// `2026-01-02T03:04:05.678Z POST /v1/pull 200 5120 REPLICA` (`-` for no replica): one
-    /// line, fields separated by spaces, none of them able to hold one.
+    /// `2026-01-02T03:04:05.678Z POST /v1/pull 200 5120 REPLICA` (`-` for no replica), then
+    /// `analyst=NAME` on the hub: one line, fields separated by spaces, none of them able to
+    /// hold one (an analyst's name has no spaces or controls).
     public var line: String {
-        "\(W3CAnnotations.iso(time)) \(method) \(path) \(status) \(bytes) \(replica?.rawValue ?? "-")"
+        "\(W3CAnnotations.iso(time)) \(method) \(path) \(status) \(bytes) \(replica?.rawValue ?? "-")" + (analyst.map { " analyst=\($0)" } ?? "")
     }
+}
+
+/// Where the bearer check leaves the name of the request's caller for the access log, which
+/// runs outside it.
+final class RequestCaller: Sendable {
+    @TaskLocal static var current: RequestCaller?
+    let name = Mutex<String?>(nil)
 }
 
 /// Reports every request to `record` once answered, 401s and 404s included: it sits outside
@@ -32,8 +43,14 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             time: Int64(Date().timeIntervalSince1970 * 1000), method: request.method.rawValue,
             path: Self.printable(request.uri.path), status: 500, bytes: 0,
             replica: request.headers[.init(SyncRoutes.replicaHeader)!].flatMap { ReplicaID.isWellFormed($0) ? ReplicaID(rawValue: $0) : nil })
+        let caller = RequestCaller()
+        func record(_ entry: AccessLogEntry) {
+            var entry = entry
+            entry.analyst = caller.name.withLock { $0 }
+            self.record(entry)
+        }
         do {
-            let response = try await next(request, context)
+            let response = try await RequestCaller.$current.withValue(caller) { try await next(request, context) }
             entry.status = Int(response.status.code)
             entry.bytes = response.body.contentLength ?? 0
             record(entry)

@@ -21,15 +21,39 @@ public enum SyncRoutes {
     public static let replicaHeader = "Daftar-Replica"
 }
 
+/// Who a bearer token belongs to: checks the token a request presents and names its holder
+/// (nil: refused). `serve` has one shared token and no names; the hub one token per analyst.
+public typealias Authenticator = @Sendable (_ token: String) async throws -> Caller?
+
+/// The holder of an accepted token.
+public struct Caller: Sendable, Hashable {
+    /// The analyst's name for the access log; nil for a shared token.
+    public var name: String?
+    public init(name: String?) { self.name = name }
+
+    /// The authenticator of one shared token, compared in constant time.
+    public static func sharedToken(_ token: String) -> Authenticator {
+        let check = SecretCheck(token)
+        return { given in check.matches(given) ? Caller(name: nil) : nil }
+    }
+}
+
 /// Builds the router: bearer token on every endpoint, bounded bodies, JSON in and out, and
 /// each request given to `accessLog` when there is one. Business logic stays in
 /// ``SyncService``; only deliberate errors reach the client (STYLE 8).
 public func buildRouter(
     service: SyncService, token: String, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
 ) -> Router<BasicRequestContext> {
+    buildRouter(service: service, authenticate: Caller.sharedToken(token), accessLog: accessLog)
+}
+
+/// The router with tokens checked by `authenticate` (the hub's analysts).
+public func buildRouter(
+    service: SyncService, authenticate: @escaping Authenticator, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
+) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     if let accessLog { router.add(middleware: AccessLogMiddleware(record: accessLog)) }
-    router.add(middleware: BearerTokenMiddleware(token: token))
+    router.add(middleware: BearerTokenMiddleware(authenticate: authenticate))
     let api = router.group("v1")
     api.get("heads") { _, _ in
         try json(try await run { try await service.heads() })
@@ -68,10 +92,18 @@ public func buildApplication(
     service: SyncService, token: String, host: String, port: Int,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
 ) -> some ApplicationProtocol {
+    buildApplication(service: service, authenticate: Caller.sharedToken(token), host: host, port: port, onRunning: onRunning, accessLog: accessLog)
+}
+
+/// The application with tokens checked by `authenticate` (the hub's analysts).
+public func buildApplication(
+    service: SyncService, authenticate: @escaping Authenticator, host: String, port: Int,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
+) -> some ApplicationProtocol {
     var logger = Logger(label: "daftar.serve")
     logger.logLevel = .warning
     return Application(
-        router: buildRouter(service: service, token: token, accessLog: accessLog),
+        router: buildRouter(service: service, authenticate: authenticate, accessLog: accessLog),
         configuration: .init(address: .hostname(host, port: port), serverName: "daftar"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)
@@ -152,18 +184,18 @@ public struct SecretCheck: Sendable {
     }
 }
 
-/// 401 unless `Authorization: Bearer <token>`, compared in constant time.
+/// 401 unless `Authorization: Bearer <token>` names a holder; the holder's name goes to the
+/// access log.
 struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: SecretCheck
-
-    init(token: String) { self.token = SecretCheck(token) }
+    let authenticate: Authenticator
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
-        guard token.matches(given) else {
+        guard !given.isEmpty, let caller = try await authenticate(given) else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "missing or wrong bearer token")
         }
+        RequestCaller.current?.name.withLock { $0 = caller.name }
         return try await next(request, context)
     }
 }

@@ -19,7 +19,7 @@ struct Daftar: AsyncParsableCommand {
             Init.self, Ingest.self, List.self, Show.self, VersionsCommand.self, Search.self,
             Annotate.self, Annotations.self, Edit.self, Delete.self, Restore.self, TagCommand.self, Untag.self, Tags.self, AliasCommand.self,
             Export.self, Import.self,
-            Reader.self, Serve.self, SyncCommand.self, Clone.self, PeerCommand.self, Bundle.self, Forks.self, Rekey.self, Conflicts.self, Resolve.self,
+            Reader.self, Serve.self, Hub.self, SyncCommand.self, Clone.self, PeerCommand.self, Bundle.self, Forks.self, Rekey.self, Conflicts.self, Resolve.self,
             Log.self, History.self, Changes.self, Rebuild.self, Digest.self, Verify.self, Status.self,
         ]
     )
