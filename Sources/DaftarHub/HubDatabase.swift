@@ -40,7 +40,7 @@ public struct HubDatabase: Sendable {
     /// database are told at once in words (a pool would retry for a minute, then say only
     /// that it gave up).
     public func withClient<T: Sendable>(
-        maximumConnections: Int = 20, _ body: @Sendable (PostgresClient) async throws -> T
+        maximumConnections: Int = 20, _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
         try await probe()
         var configuration = configuration

@@ -23,22 +23,22 @@ public final class HubLog: EventLog {
     public func replica() async throws -> ReplicaID? { nil }
 
     public func heads() async throws -> VersionVector {
-        try await client.withConnection { try await Self.heads($0, logger) }
+        try await connection { try await Self.heads($0, logger) }
     }
 
     public func frozen() async throws -> [ReplicaID: FrozenOrigin] {
-        try await client.withConnection { try await Self.frozen($0, logger) }
+        try await connection { try await Self.frozen($0, logger) }
     }
 
     /// How many events the hub holds (for `daftar hub status` and tests).
     public func count() async throws -> Int {
-        try await client.withConnection { connection in
+        try await connection { connection in
             try await connection.query("SELECT count(*) FROM hub_events", logger: logger).decode(Int.self).gathered().first ?? 0
         }
     }
 
     public func payloadless(limit: Int) async throws -> [Dot] {
-        try await client.withConnection { connection in
+        try await connection { connection in
             try await connection.query(
                 "SELECT origin, seq FROM hub_events WHERE bare ORDER BY position LIMIT \(limit)", logger: logger
             ).decode((String, Int64).self).gathered().map { Dot(origin: ReplicaID(rawValue: $0.0), seq: $0.1) }
@@ -46,7 +46,7 @@ public final class HubLog: EventLog {
     }
 
     public func checkpoints(for origins: Set<ReplicaID>) async throws -> [ReplicaID: [ChainHead]] {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await Self.snapshot(connection, logger)
             let heads = try await Self.heads(connection, logger)
             var out: [ReplicaID: [ChainHead]] = [:]
@@ -61,7 +61,7 @@ public final class HubLog: EventLog {
     }
 
     public func freeze(_ proof: ForkProof) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await Self.lock([proof.origin], connection, logger)
             return try await Self.freeze(proof, agreed: proof.agreedSeq ?? 0, connection, logger, now())
         }
@@ -70,7 +70,7 @@ public final class HubLog: EventLog {
     /// Stores a verified page in one transaction: the origins' locks first, then what the
     /// Core's ``ReceivePlanner`` decides over the heads and hashes read under them.
     public func receive(_ page: VerifiedPage) async throws -> ReceiveResult {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await Self.lock(Set(page.events.map(\.origin)), connection, logger)
             let heads = try await Self.heads(connection, logger)
             let lookedUp = try await Self.held(at: HeldState.dotsToLookUp(for: page, heads: heads), connection, logger)
@@ -99,7 +99,7 @@ public final class HubLog: EventLog {
 
     /// A page of what a requester lacks, cut by ``PagePlanner`` from one snapshot of the log.
     public func page(for request: PullRequest) async throws -> Page {
-        try await client.withTransaction(logger: logger) { connection in
+        try await transaction { connection in
             try await Self.snapshot(connection, logger)
             let heads = try await Self.heads(connection, logger)
             let hashes = try await Self.held(at: PagePlanner.dotsToLookUp(for: request, heads: heads), connection, logger).hashes
@@ -133,6 +133,30 @@ public final class HubLog: EventLog {
             return planner.page()
         }
     }
+
+    /// Runs `body` in a transaction; what it throws comes out as thrown (not wrapped), and the
+    /// database's own failures in the operator's terms (503 to a client: try again).
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withTransaction(logger: logger) { try await body($0) }
+        } catch let error as PostgresTransactionError {
+            if let thrown = error.closureError { throw (thrown as? PSQLError).map(explain) ?? thrown }
+            throw error.beginError.flatMap { $0 as? PSQLError }.map(explain) ?? error.commitError.flatMap { $0 as? PSQLError }.map(explain) ?? error
+        } catch let error as PSQLError {
+            throw explain(error)
+        }
+    }
+
+    /// Runs `body` with a connection of the pool.
+    func connection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { try await body($0) }
+        } catch let error as PSQLError {
+            throw explain(error)
+        }
+    }
+
+    func explain(_ error: PSQLError) -> DaftarError { HubDatabase.explain(error, "the hub's database") }
 
     /// Rows read at a time while cutting a page.
     static let scanChunk = 512

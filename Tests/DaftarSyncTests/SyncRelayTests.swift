@@ -4,26 +4,34 @@ import DaftarSync
 import Foundation
 import Testing
 
-/// The same rules whatever the log: stores sync through a relay that is a SQLite store or an
-/// in-memory log (the hub's shape), over every carrier.
+/// The same rules whatever the log: stores sync through a relay that is a SQLite store, an
+/// in-memory log, or the hub's log in PostgreSQL, over every carrier.
 @Suite("Sync through a relay: every log × every carrier")
 struct SyncRelayTests {
     enum LogKind: String, CaseIterable, CustomStringConvertible {
-        case sqlite, memory
+        case sqlite, memory, postgres
         var description: String { rawValue }
+
+        /// The hub's log runs where PostgreSQL is (always under CI).
+        static var available: [LogKind] { allCases.filter { $0 != .postgres || HubFixture.shouldRun } }
     }
 
-    static func relay(_ kind: LogKind, _ fixture: SyncFixture) throws -> any EventLog {
+    /// Runs `body` with a relay of this kind (the hub's log over a database of its own).
+    static func withRelay<T: Sendable>(_ kind: LogKind, _ fixture: SyncFixture, _ body: (any EventLog) async throws -> T) async throws -> T {
         switch kind {
-        case .sqlite: try fixture.open("relay", forWriting: false)
-        case .memory: MemoryLog()
+        case .sqlite: try await body(try fixture.open("relay", forWriting: false))
+        case .memory: try await body(MemoryLog())
+        case .postgres: try await HubFixture.withDatabase { database in try await HubFixture.withLog(database) { log, _ in try await body(log) } }
         }
     }
 
-    @Test("Two analysts converge through the relay", arguments: LogKind.allCases, TransportKind.allCases)
+    @Test("Two analysts converge through the relay", arguments: LogKind.available, TransportKind.allCases)
     func convergeThroughRelay(log: LogKind, kind: TransportKind) async throws {
         let fixture = try SyncFixture()
-        let relay = try Self.relay(log, fixture)
+        try await Self.withRelay(log, fixture) { relay in try await Self.converge(through: relay, fixture, kind) }
+    }
+
+    static func converge(through relay: any EventLog, _ fixture: SyncFixture, _ kind: TransportKind) async throws {
         let a = try SyncPageTests.manyCommits(fixture, "a", annotations: 3)
         let b = try fixture.open("b")
         try await withPeer(kind, serving: relay) { peer in
@@ -42,10 +50,13 @@ struct SyncRelayTests {
         }
     }
 
-    @Test("The relay refuses forgeries and freezes only on proof", arguments: LogKind.allCases, TransportKind.allCases)
+    @Test("The relay refuses forgeries and freezes only on proof", arguments: LogKind.available, TransportKind.allCases)
     func relayRefusesForgeries(log: LogKind, kind: TransportKind) async throws {
         let fixture = try SyncFixture()
-        let relay = try Self.relay(log, fixture)
+        try await Self.withRelay(log, fixture) { relay in try await Self.refuseForgeries(through: relay, fixture, kind) }
+    }
+
+    static func refuseForgeries(through relay: any EventLog, _ fixture: SyncFixture, _ kind: TransportKind) async throws {
         let (a, _) = try await SyncHostileTests.synced(fixture)
         try await withPeer(kind, serving: relay) { peer in
             _ = try await SyncDriver.run(log: a, transport: peer)
