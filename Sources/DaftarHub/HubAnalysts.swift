@@ -45,7 +45,7 @@ public struct HubAnalysts: Sendable {
         let token = "dh_" + ByteEncoding.hex(bytes)
         let digest = Self.digest(token)
         let time = now()
-        let inserted = try await client.withTransaction(logger: logger) { connection in
+        let inserted = try await client.inTransaction(logger: logger, shown: "the hub's database") { connection in
             try await connection.query("""
                 INSERT INTO hub_analysts(name, token_sha256, created, revoked) VALUES (\(name), \(digest), \(time), NULL)
                 ON CONFLICT (name) DO UPDATE SET token_sha256 = EXCLUDED.token_sha256, created = EXCLUDED.created, revoked = NULL

@@ -103,6 +103,23 @@ public struct HubDatabase: Sendable {
     }
 }
 
+extension PostgresClient {
+    /// Runs `body` in a transaction; what it throws comes out as thrown (not wrapped), and the
+    /// database's own failures in the operator's terms (`busy`: 503 to a sync client).
+    func inTransaction<T: Sendable>(logger: Logger, shown: String, _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        func explain(_ error: (any Error)?) -> (any Error)? {
+            error.map { ($0 as? PSQLError).map { HubDatabase.explain($0, shown) } ?? $0 }
+        }
+        do {
+            return try await withTransaction(logger: logger) { try await body($0) }
+        } catch let error as PostgresTransactionError {
+            throw explain(error.closureError) ?? explain(error.beginError) ?? explain(error.commitError) ?? error
+        } catch let error as PSQLError {
+            throw HubDatabase.explain(error, shown)
+        }
+    }
+}
+
 extension AsyncSequence where Self: Sendable {
     /// Every element, in order (a query's rows, decoded).
     func gathered() async throws -> [Element] {

@@ -137,14 +137,7 @@ public final class HubLog: EventLog {
     /// Runs `body` in a transaction; what it throws comes out as thrown (not wrapped), and the
     /// database's own failures in the operator's terms (503 to a client: try again).
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withTransaction(logger: logger) { try await body($0) }
-        } catch let error as PostgresTransactionError {
-            if let thrown = error.closureError { throw (thrown as? PSQLError).map(explain) ?? thrown }
-            throw error.beginError.flatMap { $0 as? PSQLError }.map(explain) ?? error.commitError.flatMap { $0 as? PSQLError }.map(explain) ?? error
-        } catch let error as PSQLError {
-            throw explain(error)
-        }
+        try await client.inTransaction(logger: logger, shown: "the hub's database", body)
     }
 
     /// Runs `body` with a connection of the pool.

@@ -111,7 +111,7 @@ public enum HubSchema {
     /// of a newer Daftar is refused, unchanged.
     @discardableResult
     public static func migrate(_ client: PostgresClient, logger: Logger = HubDatabase.quiet) async throws -> (from: Int, to: Int) {
-        try await client.withTransaction(logger: logger) { connection in
+        try await client.inTransaction(logger: logger, shown: "the hub's database") { connection in
             _ = try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS hub_schema (version INTEGER NOT NULL)", logger: logger)
             let found = try await connection.query("SELECT version FROM hub_schema", logger: logger).decode(Int.self).gathered()
