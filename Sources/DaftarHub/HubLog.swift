@@ -14,31 +14,37 @@ public final class HubLog: EventLog {
     let client: PostgresClient
     let logger: Logger
     let now: @Sendable () -> Int64
+    /// Longest a request waits for the database: past it, the client is told to try again
+    /// (503) rather than held while the pool retries a database that is down.
+    let deadline: Duration
 
-    public init(client: PostgresClient, logger: Logger = HubDatabase.quiet, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
-        (self.client, self.logger, self.now) = (client, logger, now)
+    public init(
+        client: PostgresClient, logger: Logger = HubDatabase.quiet, deadline: Duration = .seconds(30),
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        (self.client, self.logger, self.deadline, self.now) = (client, logger, deadline, now)
     }
 
     /// A relay: no replica of its own.
     public func replica() async throws -> ReplicaID? { nil }
 
     public func heads() async throws -> VersionVector {
-        try await connection { try await Self.heads($0, logger) }
+        try await connection { [self] c in try await Self.heads(c, logger) }
     }
 
     public func frozen() async throws -> [ReplicaID: FrozenOrigin] {
-        try await connection { try await Self.frozen($0, logger) }
+        try await connection { [self] c in try await Self.frozen(c, logger) }
     }
 
     /// How many events the hub holds (for `daftar hub status` and tests).
     public func count() async throws -> Int {
-        try await connection { connection in
+        try await connection { [self] connection in
             try await connection.query("SELECT count(*) FROM hub_events", logger: logger).decode(Int.self).gathered().first ?? 0
         }
     }
 
     public func payloadless(limit: Int) async throws -> [Dot] {
-        try await connection { connection in
+        try await connection { [self] connection in
             try await connection.query(
                 "SELECT origin, seq FROM hub_events WHERE bare ORDER BY position LIMIT \(limit)", logger: logger
             ).decode((String, Int64).self).gathered().map { Dot(origin: ReplicaID(rawValue: $0.0), seq: $0.1) }
@@ -46,7 +52,7 @@ public final class HubLog: EventLog {
     }
 
     public func checkpoints(for origins: Set<ReplicaID>) async throws -> [ReplicaID: [ChainHead]] {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.snapshot(connection, logger)
             let heads = try await Self.heads(connection, logger)
             var out: [ReplicaID: [ChainHead]] = [:]
@@ -61,7 +67,7 @@ public final class HubLog: EventLog {
     }
 
     public func freeze(_ proof: ForkProof) async throws -> Bool {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.lock([proof.origin], connection, logger)
             return try await Self.freeze(proof, agreed: proof.agreedSeq ?? 0, connection, logger, now())
         }
@@ -70,7 +76,7 @@ public final class HubLog: EventLog {
     /// Stores a verified page in one transaction: the origins' locks first, then what the
     /// Core's ``ReceivePlanner`` decides over the heads and hashes read under them.
     public func receive(_ page: VerifiedPage) async throws -> ReceiveResult {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.lock(Set(page.events.map(\.origin)), connection, logger)
             let heads = try await Self.heads(connection, logger)
             let lookedUp = try await Self.held(at: HeldState.dotsToLookUp(for: page, heads: heads), connection, logger)
@@ -99,7 +105,7 @@ public final class HubLog: EventLog {
 
     /// A page of what a requester lacks, cut by ``PagePlanner`` from one snapshot of the log.
     public func page(for request: PullRequest) async throws -> Page {
-        try await transaction { connection in
+        try await transaction { [self] connection in
             try await Self.snapshot(connection, logger)
             let heads = try await Self.heads(connection, logger)
             let hashes = try await Self.held(at: PagePlanner.dotsToLookUp(for: request, heads: heads), connection, logger).hashes
@@ -136,20 +142,34 @@ public final class HubLog: EventLog {
 
     /// Runs `body` in a transaction; what it throws comes out as thrown (not wrapped), and the
     /// database's own failures in the operator's terms (503 to a client: try again).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.inTransaction(logger: logger, shown: "the hub's database", body)
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await bounded { [client, logger] in try await client.inTransaction(logger: logger, shown: "the hub's database", body) }
     }
 
     /// Runs `body` with a connection of the pool.
-    func connection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await client.withConnection { try await body($0) }
-        } catch let error as PSQLError {
-            throw explain(error)
+    func connection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        try await bounded { [client] in
+            do {
+                return try await client.withConnection { try await body($0) }
+            } catch let error as PSQLError {
+                throw HubDatabase.explain(error, "the hub's database")
+            }
         }
     }
 
-    func explain(_ error: PSQLError) -> DaftarError { HubDatabase.explain(error, "the hub's database") }
+    /// `work`, or `busy` once ``deadline`` has passed (the work is cancelled: a transaction
+    /// rolls back, a wait for a connection is given up).
+    func bounded<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { [deadline] group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                throw DaftarError(.busy, "the hub's database did not answer within \(deadline.components.seconds) s; try again shortly")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
 
     /// Rows read at a time while cutting a page.
     static let scanChunk = 512
