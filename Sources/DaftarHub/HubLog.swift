@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// The hub's log (DESIGN §1, §5): an ``EventLog`` in PostgreSQL that stores and forwards,
 /// deciding everything with the same Core planners as the SQLite store and writing no events
@@ -157,17 +158,51 @@ public final class HubLog: EventLog {
         }
     }
 
-    /// `work`, or `busy` once ``deadline`` has passed (the work is cancelled: a transaction
-    /// rolls back, a wait for a connection is given up).
+    /// `work`, or `busy` once ``deadline`` has passed. The work is cancelled then, but not
+    /// waited for: a wait for a connection to a database that is down does not heed
+    /// cancellation, and ends only when the pool gives up (the transaction rolls back).
     func bounded<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { [deadline] group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                throw DaftarError(.busy, "the hub's database did not answer within \(deadline.components.seconds) s; try again shortly")
+        let race = Race<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.start(continuation)
+            let worker = Task {
+                let result: Result<T, any Error>
+                do { result = .success(try await work()) } catch { result = .failure(error) }
+                race.finish(result)
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+            race.timer = Task { [deadline] in
+                guard (try? await Task.sleep(for: deadline)) != nil else { return }
+                worker.cancel()
+                race.finish(.failure(DaftarError(.busy, "the hub's database did not answer within \(deadline.components.seconds) s; try again shortly")))
+            }
+        }
+    }
+
+    /// The first of the work and its deadline to finish resumes the caller; the other is ignored.
+    final class Race<T: Sendable>: Sendable {
+        private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, timer: Task<Void, Never>?)>((nil, nil))
+
+        func start(_ continuation: CheckedContinuation<T, any Error>) { state.withLock { $0.continuation = continuation } }
+
+        /// The deadline's task: cancelled at once when the work has finished already.
+        var timer: Task<Void, Never>? {
+            get { state.withLock { $0.timer } }
+            set {
+                let finished = state.withLock { state in
+                    state.timer = newValue
+                    return state.continuation == nil
+                }
+                if finished { newValue?.cancel() }
+            }
+        }
+
+        func finish(_ result: Result<T, any Error>) {
+            let (continuation, timer) = state.withLock { state in
+                defer { state.continuation = nil }
+                return (state.continuation, state.timer)
+            }
+            timer?.cancel()
+            continuation?.resume(with: result)
         }
     }
 

@@ -119,7 +119,7 @@ struct HubFailoverTests {
                 for (i, store) in stores.enumerated() {
                     group.addTask {
                         do {
-                            _ = try await SyncDriver.run(log: store, transport: HTTPTransport(baseURL: url, token: tokens[i], timeout: .seconds(20)))
+                            _ = try await SyncDriver.run(log: store, transport: HTTPTransport(baseURL: url, token: tokens[i], timeout: .seconds(10)))
                             return true
                         } catch where tolerant {
                             return false
@@ -132,7 +132,7 @@ struct HubFailoverTests {
 
         // Synced through the hub on the primary; then new work, and the primary dies mid-sync.
         try await onPrimary.withClient { client in
-            let log = HubLog(client: client, deadline: .seconds(5))
+            let log = HubLog(client: client, deadline: .seconds(2))
             try await HubTests.withHub(log, HubAnalysts(client: client)) { url in
                 try annotateAll(1)
                 #expect(try await syncAll(url, false) == 3)
