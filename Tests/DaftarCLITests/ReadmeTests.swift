@@ -42,7 +42,26 @@ struct ReadmeTests {
         for block in blocks {
             let script = Self.script(block)
             commands += script.components(separatedBy: "\n").filter { $0.contains("daftar ") }.count
-            let result = try box.bash("set -e\n" + script)
+            // The team hub's example runs on a database of its own on the tests' PostgreSQL.
+            var environment: [String: String?] = [:]
+            var database: String? = nil
+            if script.contains("daftar hub") {
+                guard let server = ProcessInfo.processInfo.environment["DAFTAR_TEST_POSTGRES"], !server.isEmpty else {
+                    #expect(ProcessInfo.processInfo.environment["CI"] != "true", "the README's hub example needs PostgreSQL: DAFTAR_TEST_POSTGRES is not set")
+                    continue  // outside CI, without PostgreSQL: not run
+                }
+                let name = "readme_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+                let created = try box.bash("psql \"$DAFTAR_TEST_POSTGRES\" -qc 'CREATE DATABASE \(name)'", environment: ["DAFTAR_TEST_POSTGRES": server])
+                try #require(created.status == 0, "\(created)")
+                environment["DAFTAR_HUB_DATABASE"] = Self.url(server, database: name)
+                database = name
+            }
+            defer {
+                if let database, let server = ProcessInfo.processInfo.environment["DAFTAR_TEST_POSTGRES"] {
+                    _ = try? box.bash("psql \"$DAFTAR_TEST_POSTGRES\" -qc 'DROP DATABASE IF EXISTS \(database) WITH (FORCE)'", environment: ["DAFTAR_TEST_POSTGRES": server])
+                }
+            }
+            let result = try box.bash("set -e\n" + script, environment: environment)
             #expect(result.status == 0 && !result.signaled, "README block failed:\n\(script)\n\(result)")
             for bad in leakedInternals {
                 #expect(!result.stderr.contains(bad), "README block leaks \(bad):\n\(script)\n\(result)")
@@ -50,6 +69,13 @@ struct ReadmeTests {
         }
         #expect(blocks.count >= 4, "the README's examples were not found")
         #expect(commands >= 25, "only \(commands) daftar commands found in the README's examples")
+    }
+
+    /// A postgres:// URL with another database (its query kept).
+    static func url(_ server: String, database: String) -> String {
+        guard let slash = server.range(of: "/", options: .backwards) else { return server }
+        let query = server[slash.upperBound...].firstIndex(of: "?").map { String(server[$0...]) } ?? ""
+        return String(server[..<slash.lowerBound]) + "/" + database + query
     }
 
     /// The first example: the seeds, then the search the README promises finds three articles.

@@ -40,7 +40,7 @@ struct HubServe: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the sync API (/v1/…) over the hub's database (the default subcommand).",
         discussion: """
-            Listens on 127.0.0.1:8766 unless told otherwise (--listen HOST:PORT; port 0 picks a \
+            Listens on 127.0.0.1:8767 unless told otherwise (--listen HOST:PORT; port 0 picks a \
             free one). Every request needs `Authorization: Bearer TOKEN`, a token of \
             `daftar hub token add`; a revoked one is refused at once. Each request is logged on \
             standard error, one line: time (UTC), method, path, status, bytes, the caller's \
@@ -50,7 +50,7 @@ struct HubServe: AsyncParsableCommand {
     @OptionGroup var database: HubDatabaseOption
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
-    var listen: String = "127.0.0.1:8766"
+    var listen: String = "127.0.0.1:8767"
 
     @Option(help: ArgumentHelp("Most connections to PostgreSQL this process opens.", valueName: "n"))
     var connections: Int = 20
