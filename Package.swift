@@ -96,8 +96,9 @@ let package = Package(
         .executableTarget(
             name: "daftar-bench",
             dependencies: [
-                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp", "DaftarWebDriver",
+                "DaftarCore", "DaftarStore", "DaftarSync", "DaftarApp", "DaftarWebDriver", "DaftarHub",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

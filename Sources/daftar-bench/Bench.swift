@@ -33,8 +33,11 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Corpus seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, anchoring, reader (needs chromium and chromium-driver).")
-    var phases: String = "ingest,small,replay,search,sync,history,anchoring,reader"
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, anchoring, reader (needs chromium and chromium-driver), hub (needs $DAFTAR_BENCH_POSTGRES).")
+    var phases: String = "ingest,small,replay,search,sync,history,anchoring,reader,hub"
+
+    @Option(help: "Comma-separated replica counts of the hub phase.")
+    var replicas: String = "10,100"
 
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var dir: String?
@@ -77,6 +80,23 @@ struct Bench: AsyncParsableCommand {
             for ratio in Self.ratios(all.filter { $0.size == size }) {
                 print(ratio.jsonLine)
                 all.append(ratio)
+            }
+        }
+        // The team hub: its own replicas and database, at each replica count.
+        if phases.contains("hub") {
+            if Phase.benchPostgres == nil {
+                FileHandle.standardError.write(Data("daftar-bench: hub phase skipped: set DAFTAR_BENCH_POSTGRES=postgres://USER@HOST:PORT/postgres (.ci/postgres start DIR prints one)\n".utf8))
+            } else {
+                for count in self.replicas.split(separator: ",").compactMap({ Int($0) }) {
+                    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-bench-hub-\(UUID().uuidString)").path
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    defer { try? FileManager.default.removeItem(atPath: dir) }
+                    FileHandle.standardError.write(Data("daftar-bench: hub with \(count) replicas…\n".utf8))
+                    for line in try runChild("hub", dir: dir, size: count) {
+                        print(line)
+                        if let figure = Figure(jsonLine: line) { all.append(figure) }
+                    }
+                }
             }
         }
         print(Figure.table(all))

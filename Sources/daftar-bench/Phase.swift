@@ -60,6 +60,8 @@ struct Phase {
         case "history": return try history()
         case "reader": return try await reader()
         case "anchoring": return try anchoring()
+        case "hub": return try await hub()
+        case "hub-server": return try await hubServer()
         default: throw DaftarError(.badInput, "unknown phase \(phase)")
         }
     }
