@@ -128,9 +128,15 @@ public final class HubLog: EventLog {
                 SELECT min(e.position) - 1 FROM hub_events e
                 JOIN unnest(\(origins)::text[], \(seqs)::bigint[]) AS s(origin, seq) ON e.origin = s.origin AND e.seq = s.seq
                 """, logger: logger).decode(Int64?.self).gathered().first.flatMap { $0 }
+            // Only the origins the planner starts, from the seq it starts each at: a pull reads
+            // the events it may send, not the whole log after the requester's first gap (the
+            // planner still decides each one).
             scan: while let from = after {
                 let rows = try await connection.query("""
-                    SELECT position, origin, seq, body FROM hub_events WHERE position > \(from) ORDER BY position LIMIT \(Self.scanChunk)
+                    SELECT e.position, e.origin, e.seq, e.body FROM hub_events e
+                    JOIN unnest(\(origins)::text[], \(seqs)::bigint[]) AS s(origin, seq) ON s.origin = e.origin AND e.seq >= s.seq
+                    WHERE e.position > \(from)
+                    ORDER BY e.position LIMIT \(Self.scanChunk)
                     """, logger: logger).decode((Int64, String, Int64, Data).self).gathered()
                 after = rows.count == Self.scanChunk ? rows.last?.0 : nil
                 for (_, origin, seq, body) in rows where planner.wants(ReplicaID(rawValue: origin), seq) {

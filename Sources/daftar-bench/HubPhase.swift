@@ -1,6 +1,7 @@
 import DaftarCore
 import DaftarHub
 import DaftarStore
+import AsyncHTTPClient
 import DaftarSync
 import Foundation
 import PostgresNIO
@@ -123,7 +124,12 @@ extension Phase {
         let corpus = try corpus()
         _ = try stores[0].ingest((0..<5).map { SourceFile(path: "a\($0).txt", name: "a\($0).txt", text: corpus.article($0, seed: seed)) })
         let times = TimedTransport.Times()
-        let transports = hubs.map { TimedTransport(base: HTTPTransport(baseURL: "http://127.0.0.1:\($0.2)", token: token), times: times) }
+        // A connection per replica, as when each is its own process.
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(60))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: size)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let transports = hubs.map { TimedTransport(base: HTTPTransport(baseURL: "http://127.0.0.1:\($0.2)", token: token, client: http), times: times) }
         var (events, bytes) = (0, 0)
         let annotationsPerRound = 4, rounds = 5
         // Every replica syncs through one of the hubs, all at once.
@@ -164,6 +170,7 @@ extension Phase {
         guard Set(try stores.map { try $0.digest() }).count == 1 else {
             throw DaftarError(.badInput, "the replicas did not converge through the hub")
         }
+        try await http.shutdown()
         let archived = try stores[0].versionVector().heads.values.reduce(0) { $0 + Int($1.seq) }
 
         var hubRSS = 0.0
