@@ -57,6 +57,16 @@ public struct HubDatabase: Sendable {
         }
     }
 
+    /// A running pool not bound to a scope, for a database that may die while in use: cancel
+    /// the returned task to stop it, without waiting for connections that will never come.
+    public func startClient(maximumConnections: Int = 20) async throws -> (PostgresClient, Task<Void, Never>) {
+        try await probe()
+        var configuration = configuration
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: HubDatabase.quiet)
+        return (client, Task { await client.run() })
+    }
+
     /// Connects once, and closes; throws what went wrong in the operator's terms.
     public func probe() async throws {
         let tls: PostgresConnection.Configuration.TLS
