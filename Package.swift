@@ -112,7 +112,7 @@ let package = Package(
             dependencies: ["DaftarCore", "DaftarStore", "DaftarTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             resources: []
         ),
-        .testTarget(name: "DaftarCLITests", dependencies: ["daftar", "DaftarTestSupport"]),
+        .testTarget(name: "DaftarCLITests", dependencies: ["daftar", "DaftarHub", "DaftarTestSupport"]),
         .testTarget(
             name: "DaftarSyncTests",
             dependencies: [

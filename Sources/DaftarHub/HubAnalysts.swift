@@ -21,9 +21,14 @@ public struct HubAnalysts: Sendable {
     let client: PostgresClient
     let logger: Logger
     let now: @Sendable () -> Int64
+    /// Longest a token check waits for the database (then 503, as the log's own queries).
+    let deadline: Duration
 
-    public init(client: PostgresClient, logger: Logger = HubDatabase.quiet, now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }) {
-        (self.client, self.logger, self.now) = (client, logger, now)
+    public init(
+        client: PostgresClient, logger: Logger = HubDatabase.quiet, deadline: Duration = HubDeadline.standard,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        (self.client, self.logger, self.deadline, self.now) = (client, logger, deadline, now)
     }
 
     /// A name is what the access log prints: letters and digits of any script, `.`, `_`, `-`;
@@ -84,7 +89,7 @@ public struct HubAnalysts: Sendable {
     /// The analyst whose valid token this is; nil for any other string.
     public func analyst(presenting token: String) async throws -> String? {
         let digest = Self.digest(token)
-        return try await client.withConnection { connection in
+        return try await client.withConnection(within: deadline) { [logger] connection in
             try await connection.query(
                 "SELECT name FROM hub_analysts WHERE token_sha256 = \(digest) AND revoked IS NULL", logger: logger
             ).decode(String.self).gathered().first

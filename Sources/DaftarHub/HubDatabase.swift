@@ -35,6 +35,17 @@ public struct HubDatabase: Sendable {
         shown = "postgres://\(user)@\(host):\(url.port ?? 5432)/\(database)"
     }
 
+    /// `server` (a `postgres://` URL) naming `database` instead of its own, its user, password
+    /// and query kept: how a test or the bench makes a database of its own beside the one it
+    /// was given.
+    public static func url(_ server: String, database: String) throws -> String {
+        _ = try HubDatabase(url: server)  // a postgres:// URL, or why not
+        var url = URLComponents(string: server)
+        url?.path = "/" + database
+        guard let text = url?.string else { throw DaftarError(.badInput, "\(database) cannot be a database's name in a URL") }
+        return text
+    }
+
     /// Runs `body` with a connection pool to the database, closed when it returns. One
     /// connection is made first, alone: a server that is down, a wrong password or a missing
     /// database are told at once in words (a pool would retry for a minute, then say only

@@ -20,7 +20,7 @@ public final class HubLog: EventLog {
     let deadline: Duration
 
     public init(
-        client: PostgresClient, logger: Logger = HubDatabase.quiet, deadline: Duration = .seconds(30),
+        client: PostgresClient, logger: Logger = HubDatabase.quiet, deadline: Duration = HubDeadline.standard,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
     ) {
         (self.client, self.logger, self.deadline, self.now) = (client, logger, deadline, now)
@@ -148,68 +148,15 @@ public final class HubLog: EventLog {
     }
 
     /// Runs `body` in a transaction; what it throws comes out as thrown (not wrapped), and the
-    /// database's own failures in the operator's terms (503 to a client: try again).
+    /// database's own failures in the operator's terms (503 to a client: try again), as does
+    /// a database that has not answered by ``deadline``.
     func transaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await bounded { [client, logger] in try await client.inTransaction(logger: logger, shown: "the hub's database", body) }
+        try await withDeadline(deadline) { [client, logger] in try await client.inTransaction(logger: logger, shown: "the hub's database", body) }
     }
 
-    /// Runs `body` with a connection of the pool.
+    /// Runs `body` with a connection of the pool, within ``deadline``.
     func connection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await bounded { [client] in
-            do {
-                return try await client.withConnection { try await body($0) }
-            } catch let error as PSQLError {
-                throw HubDatabase.explain(error, "the hub's database")
-            }
-        }
-    }
-
-    /// `work`, or `busy` once ``deadline`` has passed. The work is cancelled then, but not
-    /// waited for: a wait for a connection to a database that is down does not heed
-    /// cancellation, and ends only when the pool gives up (the transaction rolls back).
-    func bounded<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        let race = Race<T>()
-        return try await withCheckedThrowingContinuation { continuation in
-            race.start(continuation)
-            let worker = Task {
-                let result: Result<T, any Error>
-                do { result = .success(try await work()) } catch { result = .failure(error) }
-                race.finish(result)
-            }
-            race.timer = Task { [deadline] in
-                guard (try? await Task.sleep(for: deadline)) != nil else { return }
-                worker.cancel()
-                race.finish(.failure(DaftarError(.busy, "the hub's database did not answer within \(deadline.components.seconds) s; try again shortly")))
-            }
-        }
-    }
-
-    /// The first of the work and its deadline to finish resumes the caller; the other is ignored.
-    final class Race<T: Sendable>: Sendable {
-        private let state = Mutex<(continuation: CheckedContinuation<T, any Error>?, timer: Task<Void, Never>?)>((nil, nil))
-
-        func start(_ continuation: CheckedContinuation<T, any Error>) { state.withLock { $0.continuation = continuation } }
-
-        /// The deadline's task: cancelled at once when the work has finished already.
-        var timer: Task<Void, Never>? {
-            get { state.withLock { $0.timer } }
-            set {
-                let finished = state.withLock { state in
-                    state.timer = newValue
-                    return state.continuation == nil
-                }
-                if finished { newValue?.cancel() }
-            }
-        }
-
-        func finish(_ result: Result<T, any Error>) {
-            let (continuation, timer) = state.withLock { state in
-                defer { state.continuation = nil }
-                return (state.continuation, state.timer)
-            }
-            timer?.cancel()
-            continuation?.resume(with: result)
-        }
+        try await client.withConnection(within: deadline, body)
     }
 
     /// Rows read at a time while cutting a page.

@@ -192,7 +192,13 @@ struct BearerTokenMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let header = request.headers[.authorization] ?? ""
         let given = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : ""
-        guard !given.isEmpty, let caller = try await authenticate(given) else {
+        let caller: Caller?
+        do {
+            caller = given.isEmpty ? nil : try await authenticate(given)
+        } catch let error as DaftarError where error.code == .busy {
+            throw HTTPError(.serviceUnavailable, message: error.message)  // the token could not be checked: try again
+        }
+        guard let caller else {
             throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "missing or wrong bearer token")
         }
         RequestCaller.current?.name.withLock { $0 = caller.name }

@@ -16,13 +16,6 @@ extension Phase {
         ProcessInfo.processInfo.environment["DAFTAR_BENCH_POSTGRES"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// The URL of `database` on the server at `server`.
-    static func url(_ server: String, database: String) -> String {
-        guard let slash = server.range(of: "/", options: .backwards) else { return server }
-        let query = server[slash.upperBound...].firstIndex(of: "?").map { String(server[$0...]) } ?? ""
-        return String(server[..<slash.lowerBound]) + "/" + database + query
-    }
-
     /// One hub process: serves `$DAFTAR_HUB_DATABASE`, prints its port, runs until SIGTERM,
     /// then prints its peak RSS.
     func hubServer() async throws -> [Figure] {
@@ -84,17 +77,18 @@ extension Phase {
             throw DaftarError(.badInput, "the hub phase needs a PostgreSQL server: set DAFTAR_BENCH_POSTGRES=postgres://USER@HOST:PORT/postgres")
         }
         let name = "daftar_bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
-        let admin = try HubDatabase(url: Self.url(server, database: "postgres"))
+        let adminURL = try HubDatabase.url(server, database: "postgres")
+        let admin = try HubDatabase(url: adminURL)
         try await admin.withClient(maximumConnections: 1) { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
         defer {
             // Dropped by a separate process: this one may be unwinding.
             let drop = Process()
             drop.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            drop.arguments = ["psql", Self.url(server, database: "postgres"), "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]
+            drop.arguments = ["psql", adminURL, "-qc", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]
             try? drop.run()
             drop.waitUntilExit()
         }
-        let hubURL = Self.url(server, database: name)
+        let hubURL = try HubDatabase.url(server, database: name)
         let token = try await HubDatabase(url: hubURL).withClient(maximumConnections: 1) { client in
             try await HubSchema.migrate(client)
             return try await HubAnalysts(client: client).add("bench")

@@ -1,3 +1,4 @@
+import DaftarHub
 import DaftarTestSupport
 import Foundation
 import Testing
@@ -53,7 +54,7 @@ struct ReadmeTests {
                 let name = "readme_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
                 let created = try box.bash("psql \"$DAFTAR_TEST_POSTGRES\" -qc 'CREATE DATABASE \(name)'", environment: ["DAFTAR_TEST_POSTGRES": server])
                 try #require(created.status == 0, "\(created)")
-                environment["DAFTAR_HUB_DATABASE"] = Self.url(server, database: name)
+                environment["DAFTAR_HUB_DATABASE"] = try HubDatabase.url(server, database: name)
                 database = name
             }
             defer {
@@ -69,13 +70,6 @@ struct ReadmeTests {
         }
         #expect(blocks.count >= 4, "the README's examples were not found")
         #expect(commands >= 25, "only \(commands) daftar commands found in the README's examples")
-    }
-
-    /// A postgres:// URL with another database (its query kept).
-    static func url(_ server: String, database: String) -> String {
-        guard let slash = server.range(of: "/", options: .backwards) else { return server }
-        let query = server[slash.upperBound...].firstIndex(of: "?").map { String(server[$0...]) } ?? ""
-        return String(server[..<slash.lowerBound]) + "/" + database + query
     }
 
     /// The first example: the seeds, then the search the README promises finds three articles.

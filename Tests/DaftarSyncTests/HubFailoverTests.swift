@@ -136,7 +136,7 @@ struct HubFailoverTests {
         let (client, running) = try await onPrimary.startClient()
         defer { running.cancel() }
         let log = HubLog(client: client, deadline: .seconds(2))
-        try await HubTests.withHub(log, HubAnalysts(client: client)) { url in
+        try await HubTests.withHub(log, HubAnalysts(client: client, deadline: .seconds(2))) { url in
             try annotateAll(1)
             #expect(try await syncAll(url, false) == 3)
             #expect(try await syncAll(url, false) == 3)
@@ -145,6 +145,12 @@ struct HubFailoverTests {
             try await Task.sleep(for: .milliseconds(30))
             try primary.kill()
             _ = try await syncing
+            // With its database gone, the hub says "try again" (503) within its deadline, the
+            // token check included — not a 500, not a wait for the pool to give up.
+            let started = ContinuousClock.now
+            let answer = try await rawRequest(.GET, url + "/v1/heads", token: tokens[0])
+            #expect(answer.status == 503, "\(answer)")
+            #expect(ContinuousClock.now - started < .seconds(15), "the hub answered only after \(ContinuousClock.now - started)")
         }
         try standby.promote()
 

@@ -20,11 +20,7 @@ enum HubFixture {
         guard let url else {
             throw HubFixtureError(description: "DAFTAR_TEST_POSTGRES is not set: under CI the hub's tests need PostgreSQL (.ci/run starts one)")
         }
-        guard let slash = url.range(of: "/", options: .backwards), slash.lowerBound > url.index(url.startIndex, offsetBy: 12) else {
-            throw HubFixtureError(description: "DAFTAR_TEST_POSTGRES is not a postgres:// URL with a database: \(url)")
-        }
-        let query = url[slash.upperBound...].firstIndex(of: "?").map { String(url[$0...]) } ?? ""
-        return String(url[..<slash.lowerBound]) + "/" + database + query
+        return try HubDatabase.url(url, database: database)
     }
 
     /// Runs `body` with a fresh, migrated database of its own (dropped after).
