@@ -201,20 +201,20 @@ enum Projector {
         var state = try annotationState(id, db) ?? AnnotationState()
         try state.apply(event) { clock in try changes(of: id, notCoveredBy: clock, db) }
         try db.cachedStatement(sql: "INSERT OR REPLACE INTO annotation_state(annotation, state) VALUES (?, ?)")
-            .execute(arguments: [id, try stateEncoder.encode(state)])
+            .execute(arguments: [id, Data(state.json.canonicalBytes)])
         try reproject(annotation: id, state.view, db)
     }
-
-    nonisolated(unsafe) static let stateEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     /// The annotation's merge state as projected.
     static func annotationState(_ id: String, _ db: Database) throws -> AnnotationState? {
         try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM annotation_state WHERE annotation = ?"), arguments: [id])
-            .map { try JSONDecoder().decode(AnnotationState.self, from: $0) }
+            .map { data in
+                do {
+                    return try AnnotationState(json: try JSONValue.parse(data))
+                } catch {
+                    throw DaftarError(.corrupt, "the stored state of annotation \(id) cannot be read (\(error)); run `daftar rebuild`")
+                }
+            }
     }
 
     /// The annotation's change events held here that `clock` does not cover (a delete's

@@ -140,6 +140,10 @@ struct AnnotationStateTests {
                 state.apply(event) { clock in replica.held.prefix(i + 1).filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false && !clock.includes($0.dot) } }
             }
             #expect(state.view == BatchMerge.resolve(replica.held), "seed \(seed): \(replica.composer.author) differs from the batch rules")
+            // Stored as JSON by hand, in the shape Codable gives: each reads the other's.
+            #expect(try AnnotationState(json: JSONValue.parse(state.json.canonicalBytes)) == state, "seed \(seed)")
+            #expect(try JSONDecoder().decode(AnnotationState.self, from: Data(state.json.canonicalBytes)) == state, "seed \(seed)")
+            #expect(try AnnotationState(json: JSONValue.parse(Array(JSONEncoder().encode(state)))) == state, "seed \(seed)")
         }
         for _ in 0..<3 {
             var pending = all, delivered: [Event] = [], state = AnnotationState()

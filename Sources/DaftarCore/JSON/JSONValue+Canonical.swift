@@ -45,7 +45,28 @@ extension JSONValue {
 
     /// JCS orders object members by the UTF-16 code units of their names.
     static func canonicalOrder(_ keys: Dictionary<String, JSONValue>.Keys) -> [String] {
-        keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+        keys.sorted(by: precedesInUTF16)
+    }
+
+    /// Whether `a` sorts before `b` by UTF-16 code units, read from their UTF-8 (a native
+    /// string's own storage, not transcoded — this runs for every member of every event
+    /// hashed or sent). Both orders are code point order, except that UTF-16 writes code
+    /// points from U+10000 (UTF-8 lead byte F0–F4) as surrogates D800–DFFF, before
+    /// U+E000–U+FFFF (lead byte EE or EF). Where the strings first differ, their characters
+    /// start at the same byte, so the bytes there tell which case it is.
+    public static func precedesInUTF16(_ a: String, _ b: String) -> Bool {
+        var left = a.utf8.makeIterator(), right = b.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil), (_?, nil): return false
+            case (nil, _?): return true
+            case let (x?, y?) where x != y:
+                if x >= 0xF0, y == 0xEE || y == 0xEF { return true }
+                if y >= 0xF0, x == 0xEE || x == 0xEF { return false }
+                return x < y
+            default: continue
+            }
+        }
     }
 
     /// JSON.stringify's escaping, as RFC 8785 §3.2.2.2 requires: `"` and `\` escaped, the
