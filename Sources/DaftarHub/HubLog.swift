@@ -18,6 +18,8 @@ public final class HubLog: EventLog {
     /// Longest a request waits for the database: past it, the client is told to try again
     /// (503) rather than held while the pool retries a database that is down.
     let deadline: Duration
+    /// Events read for pages lately, parsed once for every replica that pulls them.
+    let parsed = ParsedEvents(capacity: 4096)
 
     public init(
         client: PostgresClient, logger: Logger = HubDatabase.quiet, deadline: Duration = HubDeadline.standard,
@@ -104,6 +106,11 @@ public final class HubLog: EventLog {
         }
     }
 
+    /// The page's events as stored, where this hub read them lately (no need to write each again).
+    public func encode(_ page: Page) -> [UInt8] {
+        page.canonicalBytes { parsed.body(of: $0) }
+    }
+
     /// A page of what a requester lacks, cut by ``PagePlanner`` from one snapshot of the log.
     public func page(for request: PullRequest) async throws -> Page {
         try await transaction { [self] connection in
@@ -140,7 +147,8 @@ public final class HubLog: EventLog {
                     """, logger: logger).decode((Int64, String, Int64, Data).self).gathered()
                 after = rows.count == Self.scanChunk ? rows.last?.0 : nil
                 for (_, origin, seq, body) in rows where planner.wants(ReplicaID(rawValue: origin), seq) {
-                    guard planner.offer(try Event(bytes: body), size: body.count) else { break scan }
+                    let event = try parsed.event(at: Dot(origin: ReplicaID(rawValue: origin), seq: seq), body)
+                    guard planner.offer(event, size: body.count) else { break scan }
                 }
             }
             return planner.page()
@@ -272,5 +280,45 @@ public final class HubLog: EventLog {
                 ORDER BY n
                 """, logger: logger)
         }
+    }
+}
+
+/// The whole events a hub has parsed lately, by dot, with their stored (canonical) bytes: in a
+/// team every replica pulls the same recent events, and parsing them, then writing them into
+/// each page, was half of a hub's CPU (`perf`, hub bench). A whole event never changes (the log
+/// only ever completes a bare one), so an entry is never stale; bare ones are not kept.
+/// Bounded, oldest out first, so memory does not grow with the log.
+final class ParsedEvents: Sendable {
+    private struct State {
+        var events: [Dot: (event: Event, body: [UInt8])] = [:]
+        var order: [Dot] = []
+        var next = 0
+    }
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// The event stored at `dot` as `body`, parsed now or earlier.
+    func event(at dot: Dot, _ body: Data) throws -> Event {
+        if let known = state.withLock({ $0.events[dot] }) { return known.event }
+        let event = try Event(bytes: body)
+        guard event.data != nil, event.dot == dot else { return event }
+        state.withLock { state in
+            guard state.events.updateValue((event, Array(body)), forKey: dot) == nil else { return }
+            if state.order.count < capacity {
+                state.order.append(dot)
+            } else {
+                state.events[state.order[state.next]] = nil
+                state.order[state.next] = dot
+                state.next = (state.next + 1) % capacity
+            }
+        }
+        return event
+    }
+
+    /// The stored bytes of `event`, when it is the one kept for its dot.
+    func body(of event: Event) -> [UInt8]? {
+        state.withLock { state in state.events[event.dot].flatMap { $0.event.hash == event.hash ? $0.body : nil } }
     }
 }

@@ -17,12 +17,19 @@ public struct AccessLogEntry: Sendable, Hashable {
     public var replica: ReplicaID?
     /// The analyst whose token it presented (the hub); nil for a shared token or none.
     public var analyst: String? = nil
+    /// From the request's arrival to its answer.
+    public var duration: Duration = .zero
 
-    /// `2026-01-02T03:04:05.678Z POST /v1/pull 200 5120 REPLICA` (`-` for no replica), then
-    /// `analyst=NAME` on the hub: one line, fields separated by spaces, none of them able to
-    /// hold one (an analyst's name has no spaces or controls).
+    /// `2026-01-02T03:04:05.678Z POST /v1/pull 200 5120 REPLICA 12.3ms` (`-` for no replica),
+    /// then `analyst=NAME` on the hub: one line, fields separated by spaces, none of them able
+    /// to hold one (an analyst's name has no spaces or controls).
     public var line: String {
-        "\(W3CAnnotations.iso(time)) \(method) \(path) \(status) \(bytes) \(replica?.rawValue ?? "-")" + (analyst.map { " analyst=\($0)" } ?? "")
+        let ms = String(format: "%.1fms", milliseconds)
+        return "\(W3CAnnotations.iso(time)) \(method) \(path) \(status) \(bytes) \(replica?.rawValue ?? "-") \(ms)" + (analyst.map { " analyst=\($0)" } ?? "")
+    }
+
+    public var milliseconds: Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }
 }
 
@@ -44,9 +51,11 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             path: Self.printable(request.uri.path), status: 500, bytes: 0,
             replica: request.headers[.init(SyncRoutes.replicaHeader)!].flatMap { ReplicaID.isWellFormed($0) ? ReplicaID(rawValue: $0) : nil })
         let caller = RequestCaller()
+        let arrived = ContinuousClock.now
         func record(_ entry: AccessLogEntry) {
             var entry = entry
             entry.analyst = caller.name.withLock { $0 }
+            entry.duration = ContinuousClock.now - arrived
             self.record(entry)
         }
         do {

@@ -23,7 +23,7 @@ public struct SyncService: Sendable {
     /// A page of what the requester lacks.
     public func pull(_ body: [UInt8]) async throws -> [UInt8] {
         let request = try PullRequest(json: try Self.parse(body))
-        return try await log.page(for: request).json.canonicalBytes
+        return log.encode(try await log.page(for: request))
     }
 
     /// Stores a pushed page — verified whole before the log's transaction opens — and freezes

@@ -39,6 +39,9 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Comma-separated replica counts of the hub phase.")
     var replicas: String = "10,100"
 
+    @Option(help: "Comma-separated sizes of a larger archive for the hub phase: that many annotations more, pulled by every replica (its figures are phase hub+N). 0: none.")
+    var hubArchive: String = "0"
+
     @Option(help: .hidden) var child: String?
     @Option(help: .hidden) var dir: String?
     @Option(help: .hidden) var size: Int = 0
@@ -87,14 +90,18 @@ struct Bench: AsyncParsableCommand {
             if Phase.benchPostgres == nil {
                 FileHandle.standardError.write(Data("daftar-bench: hub phase skipped: set DAFTAR_BENCH_POSTGRES=postgres://USER@HOST:PORT/postgres (.ci/postgres start DIR prints one)\n".utf8))
             } else {
-                for count in self.replicas.split(separator: ",").compactMap({ Int($0) }) {
-                    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-bench-hub-\(UUID().uuidString)").path
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    defer { try? FileManager.default.removeItem(atPath: dir) }
-                    FileHandle.standardError.write(Data("daftar-bench: hub with \(count) replicas…\n".utf8))
-                    for line in try runChild("hub", dir: dir, size: count) {
-                        print(line)
-                        if let figure = Figure(jsonLine: line) { all.append(figure) }
+                let counts = replicas.split(separator: ",").compactMap { Int($0) }
+                for archive in hubArchive.split(separator: ",").compactMap({ Int($0) }) {
+                    for count in counts {
+                        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-bench-hub-\(UUID().uuidString)").path
+                        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                        defer { try? FileManager.default.removeItem(atPath: dir) }
+                        let more = archive > 0 ? ", \(archive) annotations more in the archive" : ""
+                        FileHandle.standardError.write(Data("daftar-bench: hub with \(count) replicas\(more)…\n".utf8))
+                        for line in try runChild("hub", dir: dir, size: count, events: archive) {
+                            print(line)
+                            if let figure = Figure(jsonLine: line) { all.append(figure) }
+                        }
                     }
                 }
             }
@@ -123,10 +130,10 @@ struct Bench: AsyncParsableCommand {
         }
     }
 
-    func runChild(_ phase: String, dir: String, size: Int) throws -> [String] {
+    func runChild(_ phase: String, dir: String, size: Int, events: Int? = nil) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["--child", phase, "--dir", dir, "--size", "\(size)", "--events", "\(events)", "--seed", "\(seed)"]
+        process.arguments = ["--child", phase, "--dir", dir, "--size", "\(size)", "--events", "\(events ?? self.events)", "--seed", "\(seed)"]
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

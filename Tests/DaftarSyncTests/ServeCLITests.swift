@@ -217,7 +217,7 @@ struct ServeCLITests {
         #expect(heads.status == 200)
         let stopped = try Self.stop(server)
 
-        let pattern = try Regex(#"^(\S+) (GET|POST) (\S+) (\d{3}) (\d+) (\S+)$"#)
+        let pattern = try Regex(#"^(\S+) (GET|POST) (\S+) (\d{3}) (\d+) (\S+) \d+\.\dms$"#)
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let lines = stopped.stderr.split(separator: "\n").map(String.init).filter { !$0.hasPrefix("daftar: ") }

@@ -55,18 +55,21 @@ extension JSONValue {
     /// U+E000–U+FFFF (lead byte EE or EF). Where the strings first differ, their characters
     /// start at the same byte, so the bytes there tell which case it is.
     public static func precedesInUTF16(_ a: String, _ b: String) -> Bool {
-        var left = a.utf8.makeIterator(), right = b.utf8.makeIterator()
-        while true {
-            switch (left.next(), right.next()) {
-            case (nil, nil), (_?, nil): return false
-            case (nil, _?): return true
-            case let (x?, y?) where x != y:
-                if x >= 0xF0, y == 0xEE || y == 0xEF { return true }
-                if y >= 0xF0, x == 0xEE || x == 0xEF { return false }
-                return x < y
-            default: continue
-            }
+        let fast = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in precedesInUTF16(x, y) }
         }
+        return (fast ?? nil) ?? a.utf16.lexicographicallyPrecedes(b.utf16)
+    }
+
+    static func precedesInUTF16(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let common = min(x.count, y.count)
+        var i = 0
+        while i < common, x[i] == y[i] { i += 1 }
+        guard i < common else { return x.count < y.count }
+        let (p, q) = (x[i], y[i])
+        if p >= 0xF0, q == 0xEE || q == 0xEF { return true }
+        if q >= 0xF0, p == 0xEE || p == 0xEF { return false }
+        return p < q
     }
 
     /// JSON.stringify's escaping, as RFC 8785 §3.2.2.2 requires: `"` and `\` escaped, the

@@ -58,10 +58,13 @@ public enum ByteEncoding {
     }
 
     public static func base64url(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        // Byte by byte: `replacingOccurrences` went through NSString, 3 % of a replica's CPU
+        // while it verified pulled events.
+        var out: [UInt8] = []
+        for b in Data(bytes).base64EncodedData() where b != UInt8(ascii: "=") {
+            out.append(b == UInt8(ascii: "+") ? UInt8(ascii: "-") : b == UInt8(ascii: "/") ? UInt8(ascii: "_") : b)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes unpadded (or padded) base64url; nil when malformed.
@@ -71,9 +74,11 @@ public enum ByteEncoding {
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
                 || b == UInt8(ascii: "=")
         }) else { return nil }
-        var s = base64url.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        s = s.replacingOccurrences(of: "=", with: "")
-        while s.utf8.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map { Array($0) }
+        var standard: [UInt8] = []
+        for b in base64url.utf8 where b != UInt8(ascii: "=") {
+            standard.append(b == UInt8(ascii: "-") ? UInt8(ascii: "+") : b == UInt8(ascii: "_") ? UInt8(ascii: "/") : b)
+        }
+        while standard.count % 4 != 0 { standard.append(UInt8(ascii: "=")) }
+        return Data(base64Encoded: Data(standard)).map { Array($0) }
     }
 }

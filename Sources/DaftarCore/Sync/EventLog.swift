@@ -22,6 +22,8 @@ public protocol EventLog: Sendable {
     /// Events held without their payload (accepted by an earlier version from a peer that
     /// stripped them), to ask peers for; at most `limit`.
     func payloadless(limit: Int) async throws -> [Dot]
+    /// A page as sent: its canonical JSON (a log that keeps its events' bytes may splice them).
+    func encode(_ page: Page) -> [UInt8]
 }
 
 /// What storing a received page did.
@@ -44,6 +46,8 @@ public struct ReceiveResult: Sendable, Hashable {
 }
 
 extension EventLog {
+    public func encode(_ page: Page) -> [UInt8] { page.json.canonicalBytes }
+
     /// Freezes on each claim that carries a valid proof, and returns what happened to each.
     public func consider(_ claims: [ForkClaim]) async throws -> ClaimOutcome {
         var outcome = ClaimOutcome()

@@ -22,6 +22,23 @@ public struct Page: Sendable {
         ]
     }
 
+    /// The same bytes as `json.canonicalBytes`, with each event's canonical bytes taken from
+    /// `stored` when it has them (a log that keeps them need not write each event again).
+    public func canonicalBytes(stored: (Event) -> [UInt8]?) -> [UInt8] {
+        // Members in canonical order: events, forks, heads, more.
+        var out = Array(#"{"events":["#.utf8)
+        for (i, event) in events.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            if let bytes = stored(event) { out += bytes } else { JSONValue.object(event.envelope).writeCanonical(into: &out) }
+        }
+        out += Array(#"],"forks":"#.utf8)
+        SyncWire.json(forkClaims).writeCanonical(into: &out)
+        out += Array(#","heads":"#.utf8)
+        SyncWire.json(heads).writeCanonical(into: &out)
+        out += Array((more ? #","more":true}"# : #","more":false}"#).utf8)
+        return out
+    }
+
     public init(json: JSONValue) throws(DaftarError) {
         events = try SyncWire.events(json["events"])
         heads = try SyncWire.versionVector(json["heads"])

@@ -7,8 +7,9 @@ public struct PageBuilder: Sendable {
     public let maxBytes: Int
     private var included: [Event] = []
     private var bytes = 0
-    /// The page so far, up to the last point where every origin's last event was a seal.
-    public private(set) var events: [Event] = []
+    /// How many of `included` end where every origin's last event was a seal (a count, not a
+    /// copy: copying the array at each such point made a page of N seals cost N²).
+    private var sealedCount = 0
     private var pageBytes = 0
     private var unsealed: Set<ReplicaID> = []
     /// True once the budget is spent: feeding more is pointless.
@@ -20,7 +21,7 @@ public struct PageBuilder: Sendable {
     @discardableResult
     public mutating func offer(_ event: Event, size: Int) -> Bool {
         guard !isFull else { return false }
-        if bytes + size > maxBytes, !events.isEmpty {
+        if bytes + size > maxBytes, sealedCount > 0 {
             isFull = true
             return false
         }
@@ -28,11 +29,14 @@ public struct PageBuilder: Sendable {
         bytes += size
         if event.isSeal { unsealed.remove(event.origin) } else { unsealed.insert(event.origin) }
         if unsealed.isEmpty {
-            events = included
+            sealedCount = included.count
             pageBytes = bytes
         }
         return true
     }
+
+    /// The page so far, up to the last point where every origin's last event was a seal.
+    public var events: [Event] { sealedCount == included.count ? included : Array(included.prefix(sealedCount)) }
 
     /// The byte size of ``events``.
     public var size: Int { pageBytes }
