@@ -111,7 +111,10 @@ public struct HTTPTransport: SyncTransport {
         case 404 where path == "/v1/heads": throw DaftarError(.protocolMismatch, "\(peer) is not a Daftar server (no /v1/heads)")
         case 413: throw DaftarError(.tooLarge, "\(peer) refused a page as too large (413)")
         case 422: throw DaftarError(.refusedByPeer, "\(peer) refused the page: \(Self.message(ByteBuffer(bytes: body)))")
-        case 503: throw DaftarError(.busy, "\(peer) is busy (503); try again shortly")
+        case 503:
+            // The peer's reason, when it gave one (a hub: its database did not answer).
+            let reason = Self.message(ByteBuffer(bytes: body))
+            throw DaftarError(.busy, "\(peer) is busy (503)\(reason.isEmpty ? "" : ": " + reason); try again shortly")
         default:
             throw DaftarError(
                 .protocolMismatch, "\(peer) answered \(status) to \(path)\(path == "/v1/heads" ? "; is it a Daftar server?" : "")")

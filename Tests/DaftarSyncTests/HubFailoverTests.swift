@@ -135,8 +135,11 @@ struct HubFailoverTests {
         // connections that never come.)
         let (client, running) = try await onPrimary.startClient()
         defer { running.cancel() }
-        let log = HubLog(client: client, deadline: .seconds(2))
-        try await HubTests.withHub(log, HubAnalysts(client: client, deadline: .seconds(2))) { url in
+        // Deadlines short enough to see within the test, long enough for a loaded CI machine
+        // (at 2 s, a token check that had to open a connection under the full suite's load
+        // was told "busy" before the primary died).
+        let log = HubLog(client: client, deadline: .seconds(8))
+        try await HubTests.withHub(log, HubAnalysts(client: client, deadline: .seconds(8))) { url in
             try annotateAll(1)
             #expect(try await syncAll(url, false) == 3)
             #expect(try await syncAll(url, false) == 3)
@@ -150,7 +153,7 @@ struct HubFailoverTests {
             let started = ContinuousClock.now
             let answer = try await rawRequest(.GET, url + "/v1/heads", token: tokens[0])
             #expect(answer.status == 503, "\(answer)")
-            #expect(ContinuousClock.now - started < .seconds(15), "the hub answered only after \(ContinuousClock.now - started)")
+            #expect(ContinuousClock.now - started < .seconds(30), "the hub answered only after \(ContinuousClock.now - started)")
         }
         try standby.promote()
 
