@@ -1,5 +1,4 @@
 import DaftarCore
-import Logging
 import PostgresNIO
 import Synchronization
 

@@ -112,9 +112,10 @@ public struct HTTPTransport: SyncTransport {
         case 413: throw DaftarError(.tooLarge, "\(peer) refused a page as too large (413)")
         case 422: throw DaftarError(.refusedByPeer, "\(peer) refused the page: \(Self.message(ByteBuffer(bytes: body)))")
         case 503:
-            // The peer's reason, when it gave one (a hub: its database did not answer).
-            let reason = Self.message(ByteBuffer(bytes: body))
-            throw DaftarError(.busy, "\(peer) is busy (503)\(reason.isEmpty ? "" : ": " + reason); try again shortly")
+            // The peer's reason when a Daftar peer gave one (a hub: its database did not
+            // answer), not a proxy's error page.
+            let reason = (try? JSONValue.parse(body))?["error"]?["message"]?.stringValue
+            throw DaftarError(.busy, "\(peer) is busy (503)\(reason.map { ": " + $0 } ?? ""); try again shortly")
         default:
             throw DaftarError(
                 .protocolMismatch, "\(peer) answered \(status) to \(path)\(path == "/v1/heads" ? "; is it a Daftar server?" : "")")
