@@ -28,6 +28,7 @@ public struct AccessLogEntry: Sendable, Hashable {
         return "\(W3CAnnotations.iso(time)) \(method) \(path) \(status) \(bytes) \(replica?.rawValue ?? "-") \(ms)" + (analyst.map { " analyst=\($0)" } ?? "")
     }
 
+    /// ``duration`` in milliseconds.
     public var milliseconds: Double {
         Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
     }

@@ -42,25 +42,18 @@ struct CanonicalJSONTests {
 
     /// The UTF-8 comparison agrees with comparing UTF-16 code units, on seeded random strings
     /// drawn from the ranges where the two encodings differ (ASCII, two- and three-byte
-    /// characters, U+E000–U+FFFF, astral) and on strings sharing long prefixes.
-    @Test(arguments: [1, 2, 3]) func keyOrderFromUTF8IsUTF16Order(seed: UInt64) {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+    /// characters, U+E000–U+FFFF, astral), pairs often sharing a prefix.
+    @Test(arguments: [1, 2, 3] as [UInt64]) func keyOrderFromUTF8IsUTF16Order(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
         let ranges: [ClosedRange<UInt32>] = [0x20...0x7E, 0x80...0x7FF, 0x600...0x6FF, 0x800...0xD7FF, 0xE000...0xFFFF, 0x10000...0x10FFFF]
-        func scalar() -> Character {
-            let range = ranges[Int(next() % UInt64(ranges.count))]
-            return Character(Unicode.Scalar(range.lowerBound + UInt32(next() % UInt64(range.count)))!)
+        func scalars(upTo count: Int) -> String {
+            String((0..<Int.random(in: 0...count, using: &rng)).map { _ in
+                Character(Unicode.Scalar(UInt32.random(in: ranges.randomElement(using: &rng)!, using: &rng))!)
+            })
         }
-        func string(prefix: String) -> String { prefix + String((0..<Int(next() % 4)).map { _ in scalar() }) }
         for _ in 0..<5_000 {
-            let prefix = String((0..<Int(next() % 3)).map { _ in scalar() })
-            let (a, b) = (string(prefix: prefix), string(prefix: prefix))
+            let prefix = scalars(upTo: 2)
+            let (a, b) = (prefix + scalars(upTo: 3), prefix + scalars(upTo: 3))
             #expect(JSONValue.precedesInUTF16(a, b) == a.utf16.lexicographicallyPrecedes(b.utf16), "\(a.unicodeScalars.map(\.value)) vs \(b.unicodeScalars.map(\.value))")
         }
     }
