@@ -131,19 +131,7 @@ extension Phase {
         var hubs: [(Process, FileHandle, Int)] = []
         defer { for (process, _, _) in hubs where process.isRunning { process.terminate() } }
         for _ in 0..<2 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-            process.arguments = ["--child", "hub-server", "--dir", dir, "--size", "\(size)", "--seed", "\(seed)"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["DAFTAR_HUB_DATABASE"] = hubURL
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            guard let line = Self.readLine(pipe.fileHandleForReading), line.hasPrefix("port "), let port = Int(line.dropFirst(5)) else {
-                throw DaftarError(.badInput, "a hub child did not start")
-            }
-            hubs.append((process, pipe.fileHandleForReading, port))
+            hubs.append(try startServerChild("hub-server", environment: ["DAFTAR_HUB_DATABASE": hubURL]))
         }
 
         // The replicas: the first archives five generated articles; every one annotates each round.

@@ -23,20 +23,8 @@ extension Phase {
     /// sync with nothing new. Bytes are HTTP bodies in both directions.
     func sync() async throws -> [Figure] {
         let token = UUID().uuidString
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        server.arguments = ["--child", "sync-server", "--dir", dir, "--size", "\(size)", "--seed", "\(seed)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["DAFTAR_TOKEN"] = token
-        server.environment = environment
-        let pipe = Pipe()
-        server.standardOutput = pipe
-        try server.run()
+        let (server, output, port) = try startServerChild("sync-server", environment: ["DAFTAR_TOKEN": token])
         defer { if server.isRunning { server.terminate() } }
-        let output = pipe.fileHandleForReading
-        guard let line = Self.readLine(output), line.hasPrefix("port "), let port = Int(line.dropFirst(5)) else {
-            throw DaftarError(.badInput, "the sync server child did not start")
-        }
 
         let client = try Store.open(at: dir + "/sync-client.sqlite")
         let transport = HTTPTransport(baseURL: "http://127.0.0.1:\(port)", token: token)
@@ -83,6 +71,24 @@ extension Phase {
     }
 
     /// One line from a pipe, read byte by byte (the rest stays in the pipe).
+    /// Starts this program as the server child `phase` (`--child PHASE`) with `environment`
+    /// added to its own, and returns it once it has printed the port it listens on.
+    func startServerChild(_ phase: String, environment: [String: String]) throws -> (process: Process, output: FileHandle, port: Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["--child", phase, "--dir", dir, "--size", "\(size)", "--seed", "\(seed)"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading
+        guard let line = Self.readLine(output), line.hasPrefix("port "), let port = Int(line.dropFirst(5)) else {
+            if process.isRunning { process.terminate() }
+            throw DaftarError(.badInput, "the \(phase) child did not start")
+        }
+        return (process, output, port)
+    }
+
     static func readLine(_ handle: FileHandle) -> String? {
         var bytes: [UInt8] = []
         while true {
