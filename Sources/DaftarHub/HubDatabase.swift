@@ -53,10 +53,7 @@ public struct HubDatabase: Sendable {
     public func withClient<T: Sendable>(
         maximumConnections: Int = 20, _ body: (PostgresClient) async throws -> T
     ) async throws -> T {
-        try await probe()
-        var configuration = configuration
-        configuration.options.maximumConnections = maximumConnections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: HubDatabase.quiet)
+        let client = try await pool(maximumConnections: maximumConnections)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
@@ -71,11 +68,17 @@ public struct HubDatabase: Sendable {
     /// A running pool not bound to a scope, for a database that may die while in use: cancel
     /// the returned task to stop it, without waiting for connections that will never come.
     public func startClient(maximumConnections: Int = 20) async throws -> (PostgresClient, Task<Void, Never>) {
+        let client = try await pool(maximumConnections: maximumConnections)
+        return (client, Task { await client.run() })
+    }
+
+    /// A pool of at most `maximumConnections`, not yet running, once one connection has
+    /// shown the database is there (``probe()``).
+    private func pool(maximumConnections: Int) async throws -> PostgresClient {
         try await probe()
         var configuration = configuration
         configuration.options.maximumConnections = maximumConnections
-        let client = PostgresClient(configuration: configuration, backgroundLogger: HubDatabase.quiet)
-        return (client, Task { await client.run() })
+        return PostgresClient(configuration: configuration, backgroundLogger: HubDatabase.quiet)
     }
 
     /// Connects once, and closes; throws what went wrong in the operator's terms.
