@@ -67,13 +67,58 @@ enum Projector {
         }
     }
 
-    static func apply(_ event: Event, _ db: Database, only projections: Set<Projection> = Set(Projection.allCases)) throws {
-        guard let projection = Projection.fed(by: event), projections.contains(projection) else { return }
-        switch projection {
-        case .articles: try event.is(.articleSplit) ? applyArticleSplit(event, db) : applyArticleIngested(event, db)
-        case .annotations: try applyAnnotationEvent(event, db)
-        case .articleTags: try applyArticleTagEvent(event, db)
-        case .aliases: try applyAliasEvent(event, db)
+    /// Events applied one after another in one transaction — a commit, a received page, a
+    /// rebuild. An annotation's merge state is kept here across its events and written, with
+    /// its row, once: when the run ends, before an event of another projection (which may read
+    /// annotation rows), or when many annotations are held. So a page of N events of one
+    /// annotation costs O(N) even when its state grows with them (N tags), where writing the
+    /// state and row after each event cost O(N²).
+    struct Run {
+        let projections: Set<Projection>
+        /// Annotations changed by this run whose state and row are not written yet.
+        private var states: [String: AnnotationState] = [:]
+        /// The most annotations held before they are written (memory stays bounded in a rebuild).
+        static let heldAnnotations = 1024
+
+        init(only projections: Set<Projection> = Set(Projection.allCases)) { self.projections = projections }
+
+        mutating func apply(_ event: Event, _ db: Database) throws {
+            guard let projection = Projection.fed(by: event), projections.contains(projection) else { return }
+            if projection == .annotations {
+                try applyAnnotationEvent(event, db)
+                return
+            }
+            try finish(db)
+            switch projection {
+            case .articles: try event.is(.articleSplit) ? applyArticleSplit(event, db) : applyArticleIngested(event, db)
+            case .articleTags: try applyArticleTagEvent(event, db)
+            case .aliases: try applyAliasEvent(event, db)
+            case .annotations: break
+            }
+        }
+
+        /// Writes the states and rows of the annotations this run changed.
+        mutating func finish(_ db: Database) throws {
+            for (id, state) in states.sorted(by: { $0.key < $1.key }) {
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO annotation_state(annotation, state) VALUES (?, ?)")
+                    .execute(arguments: [id, Data(state.json.canonicalBytes)])
+                try reproject(annotation: id, state.view, db)
+            }
+            states = [:]
+        }
+
+        /// Every annotation event is indexed by its annotation and applied to the annotation's
+        /// merge state (``AnnotationState``), from which its row is written — so arriving in any
+        /// order gives the same row as a rebuild.
+        private mutating func applyAnnotationEvent(_ event: Event, _ db: Database) throws {
+            guard let id = event.data?["annotation"]?.stringValue else { return }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO annotation_events(annotation, origin, seq) VALUES (?, ?, ?)")
+                .execute(arguments: [id, event.origin.rawValue, event.seq])
+            guard db.changesCount > 0 else { return }
+            if states[id] == nil, states.count >= Self.heldAnnotations { try finish(db) }
+            var state = try states[id] ?? annotationState(id, db) ?? AnnotationState()
+            try state.apply(event) { clock in try changes(of: id, notCoveredBy: clock, db) }
+            states[id] = state
         }
     }
 
@@ -189,22 +234,6 @@ enum Projector {
         }
     }
 
-    /// Every annotation event is indexed by its annotation and applied to the annotation's
-    /// merge state (``AnnotationState``), from which its row is written — so arriving in any
-    /// order gives the same row as a rebuild, at a cost that does not grow with the events
-    /// the annotation already has.
-    static func applyAnnotationEvent(_ event: Event, _ db: Database) throws {
-        guard let id = event.data?["annotation"]?.stringValue else { return }
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO annotation_events(annotation, origin, seq) VALUES (?, ?, ?)")
-            .execute(arguments: [id, event.origin.rawValue, event.seq])
-        guard db.changesCount > 0 else { return }
-        var state = try annotationState(id, db) ?? AnnotationState()
-        try state.apply(event) { clock in try changes(of: id, notCoveredBy: clock, db) }
-        try db.cachedStatement(sql: "INSERT OR REPLACE INTO annotation_state(annotation, state) VALUES (?, ?)")
-            .execute(arguments: [id, Data(state.json.canonicalBytes)])
-        try reproject(annotation: id, state.view, db)
-    }
-
     /// The annotation's merge state as projected.
     static func annotationState(_ id: String, _ db: Database) throws -> AnnotationState? {
         try Data.fetchOne(db.cachedStatement(sql: "SELECT state FROM annotation_state WHERE annotation = ?"), arguments: [id])
@@ -218,11 +247,19 @@ enum Projector {
     }
 
     /// The annotation's change events held here that `clock` does not cover (a delete's
-    /// concurrent edits and tags): the index is read whole, only those events are parsed.
+    /// concurrent edits and tags). The index is sought origin by origin, from the first seq
+    /// past the clock's, so a delete costs what it does not cover — not every event the
+    /// annotation has (N deletes of one annotation were O(N²)); only those events are parsed.
     static func changes(of id: String, notCoveredBy clock: VectorClock, _ db: Database) throws -> [Event] {
-        let dots = try Row.fetchAll(db.cachedStatement(sql: "SELECT origin, seq FROM annotation_events WHERE annotation = ?"), arguments: [id])
-            .map { ($0[0] as String, $0[1] as Int64) }
-            .filter { origin, seq in !clock.includes(Dot(origin: ReplicaID(rawValue: origin), seq: seq)) }
+        let nextOrigin = try db.cachedStatement(sql: "SELECT origin FROM annotation_events WHERE annotation = ? AND origin > ? ORDER BY origin LIMIT 1")
+        let uncovered = try db.cachedStatement(sql: "SELECT seq FROM annotation_events WHERE annotation = ? AND origin = ? AND seq > ? ORDER BY seq")
+        var dots: [(String, Int64)] = []
+        var origin = ""
+        while let next = try String.fetchOne(nextOrigin, arguments: [id, origin]) {
+            let covered = clock[ReplicaID(rawValue: next)]
+            dots += try Int64.fetchAll(uncovered, arguments: [id, next, covered]).map { (next, $0) }
+            origin = next
+        }
         return try events(dots, db).filter { $0.eventType.map(EventType.annotationChanges.contains) ?? false }
     }
 

@@ -40,6 +40,7 @@ extension Store {
             """)
         let arrived = now()
         var position: Int64 = 0
+        var run = Projector.Run()
         for event in events {
             let bytes = event.canonicalBytes
             guard bytes.count <= Limits.maxEventBytes else {
@@ -50,8 +51,9 @@ extension Store {
                 event.isSeal, Data(bytes), arrived, event.data == nil,
             ])
             position = db.lastInsertedRowID
-            try Projector.apply(event, db)
+            try run.apply(event, db)
         }
+        try run.finish(db)
         if position > 0 { try Projector.recordPosition(position, db) }
     }
 

@@ -150,12 +150,14 @@ extension Store: EventLog {
                 guard (try? proof.verify()) != nil else { continue }
                 if try Self.freeze(proof, agreed: contradiction.agreed ?? 0, db, now()) { proofs.append(proof) }
             }
+            var restored = Projector.Run()
             for event in plan.restore {
                 try db.execute(
                     sql: "UPDATE events SET body = ?, bare = 0 WHERE origin = ? AND seq = ? AND hash = ?",
                     arguments: [Data(event.canonicalBytes), event.origin.rawValue, event.seq, event.hash])
-                try Projector.apply(event, db)  // projections do not depend on arrival order
+                try restored.apply(event, db)  // projections do not depend on arrival order
             }
+            try restored.finish(db)
             try append(plan.store, db)
             return ReceiveResult(
                 stored: plan.store.count, forks: proofs, heldBack: plan.heldBack.values.reduce(0, +), restored: plan.restore.count)

@@ -53,17 +53,19 @@ extension Store {
             progress?(0, total)  // the transaction has begun
             try Projector.clear(projections, db)
             var last: Int64 = 0
+            var run = Projector.Run(only: projections)
             let rows = try Row.fetchCursor(db, sql: "SELECT position, body FROM events ORDER BY position")
             while let row = try rows.next() {
                 let position: Int64 = row[0]
                 let body: Data = row[1]
                 let event = try Event(bytes: body)
-                try Projector.apply(event, db, only: projections)
+                try run.apply(event, db)
                 report.events += 1
                 report.byType[event.type, default: 0] += 1
                 last = position
                 if report.events % 1000 == 0 { progress?(report.events, total) }
             }
+            try run.finish(db)
             try Projector.recordPosition(last, db)
             report.articles = try Int.fetchOne(db, sql: "SELECT count(*) FROM articles") ?? 0
             report.digestAfter = try Self.digest(db)

@@ -33,8 +33,11 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Corpus seed.")
     var seed: UInt64 = 42
 
-    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, anchoring, reader (needs chromium and chromium-driver), hub (needs $DAFTAR_BENCH_POSTGRES).")
-    var phases: String = "ingest,small,replay,search,sync,history,anchoring,reader,hub"
+    @Option(help: "Only these phases (comma-separated): ingest, small, replay, search, sync, history, anchoring, reader (needs chromium and chromium-driver), hub (needs $DAFTAR_BENCH_POSTGRES), hostile.")
+    var phases: String = "ingest,small,replay,search,sync,history,anchoring,reader,hub,hostile"
+
+    @Option(help: "Comma-separated page sizes (events) of the hostile phase: N edits, tags, deletes of one annotation, N annotations on one article.")
+    var hostileSizes: String = "1000,8000"
 
     @Option(help: "Comma-separated replica counts of the hub phase.")
     var replicas: String = "10,100"
@@ -106,7 +109,38 @@ struct Bench: AsyncParsableCommand {
                 }
             }
         }
+        // Hostile pages: the growth of the time per event from the smallest size to the largest.
+        if phases.contains("hostile") {
+            let counts = hostileSizes.split(separator: ",").compactMap { Int($0) }
+            var hostile: [Figure] = []
+            for count in counts {
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("daftar-bench-hostile-\(UUID().uuidString)").path
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: dir) }
+                FileHandle.standardError.write(Data("daftar-bench: hostile pages of \(count) events…\n".utf8))
+                for line in try runChild("hostile", dir: dir, size: count) {
+                    print(line)
+                    if let figure = Figure(jsonLine: line) { hostile.append(figure) }
+                }
+            }
+            for growth in Self.growth(hostile, from: counts.min() ?? 0, to: counts.max() ?? 0) {
+                print(growth.jsonLine)
+                hostile.append(growth)
+            }
+            all += hostile
+        }
         print(Figure.table(all))
+    }
+
+    /// For each per-event figure of the hostile phase, its value at `large` over its value at
+    /// `small` (`…_growth`, shown at the larger size; 1 when the work per event does not grow
+    /// with the page).
+    static func growth(_ figures: [Figure], from small: Int, to large: Int) -> [Figure] {
+        guard large > small else { return [] }
+        return figures.filter { $0.size == large && $0.metric.hasSuffix("_per_event") }.compactMap { big in
+            guard let little = figures.first(where: { $0.size == small && $0.metric == big.metric }), little.value > 0 else { return nil }
+            return Figure("hostile", large, big.metric.replacingOccurrences(of: "_us_per_event", with: "_growth"), big.value / little.value, "×")
+        }
     }
 
     /// Daftar's figures over the same run's baselines.

@@ -62,6 +62,7 @@ struct Phase {
         case "anchoring": return try anchoring()
         case "hub": return try await hub()
         case "hub-server": return try await hubServer()
+        case "hostile": return try await hostile()
         default: throw DaftarError(.badInput, "unknown phase \(phase)")
         }
     }
