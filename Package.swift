@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
         // Already there for Hummingbird; named so the client can classify NIOPosix's connection errors.
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        // Already there for Hummingbird; named for the HTTP parts a server's connection limits watch.
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
     ],
     targets: [
         // Pure: events, canonical JSON, hashes and seals, clocks, Persian folding. No I/O.
@@ -43,7 +45,9 @@ let package = Package(
             dependencies: [
                 "DaftarCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -90,20 +90,25 @@ func refuseOtherMethods(_ group: RouterGroup<BasicRequestContext>, _ path: Strin
 /// socket is bound (a failed bind throws from `run` without calling it).
 public func buildApplication(
     service: SyncService, token: String, host: String, port: Int,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil,
+    limits: ConnectionLimits = .standard
 ) -> some ApplicationProtocol {
-    buildApplication(service: service, authenticate: Caller.sharedToken(token), host: host, port: port, onRunning: onRunning, accessLog: accessLog)
+    buildApplication(
+        service: service, authenticate: Caller.sharedToken(token), host: host, port: port, onRunning: onRunning, accessLog: accessLog,
+        limits: limits)
 }
 
 /// The application with tokens checked by `authenticate` (the hub's analysts).
 public func buildApplication(
     service: SyncService, authenticate: @escaping Authenticator, host: String, port: Int,
-    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil,
+    limits: ConnectionLimits = .standard
 ) -> some ApplicationProtocol {
     var logger = Logger(label: "daftar.serve")
     logger.logLevel = .warning
     return Application(
         router: buildRouter(service: service, authenticate: authenticate, accessLog: accessLog),
+        server: .http1(limits: limits),
         configuration: .init(address: .hostname(host, port: port), serverName: "daftar"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)

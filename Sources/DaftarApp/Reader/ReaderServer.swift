@@ -230,6 +230,7 @@ public func buildReaderApplication(
     logger.logLevel = .warning
     return Application(
         router: try buildReaderRouter(api: ReaderAPI(store: store), access: access),
+        server: .http1(limits: .standard),
         configuration: .init(address: .hostname(access.host, port: port), serverName: "daftar-reader"),
         onServerRunning: { channel in
             let bound = channel.localAddress?.port ?? port

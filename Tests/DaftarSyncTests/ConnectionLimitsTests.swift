@@ -1,0 +1,163 @@
+import DaftarCore
+@testable import DaftarStore
+@testable import DaftarSync
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Nobody without a token can starve a server (issue: many at once): idle, slow-header and
+/// slow-body connections are bounded per address and in all, and in time. The attackers
+/// connect from other loopback addresses (127.0.0.2, 127.0.0.3) than the analyst (127.0.0.1).
+@Suite("Connections: idle and slow peers cannot starve a server")
+struct ConnectionLimitsTests {
+    static let limits = ConnectionLimits(perAddress: 128, total: 1024, headSeconds: 3, bodySeconds: 4)
+
+    @Test("1,500 idle and 50 slowloris connections leave a normal client answered; over the limit is 503; late heads are cut")
+    func idleAndSlowPeersDoNotStarve() async throws {
+        let fixture = try SyncFixture()
+        let store = try fixture.open("server")
+        _ = try store.ingest(try SyncFixture.seedFiles())
+        try await withRunningServer({ onRunning in
+            buildApplication(service: SyncService(log: store), token: testToken, host: "127.0.0.1", port: 0, onRunning: onRunning, limits: Self.limits)
+        }) { port in
+            let url = "http://127.0.0.1:\(port)"
+            // 1,500 idle connections from one address: 128 held, the rest answered 503 and closed.
+            var idle: [RawSocket] = []
+            defer { for socket in idle { socket.close() } }
+            for _ in 0..<1500 { idle.append(try RawSocket(from: "127.0.0.2", to: port)) }
+            // 50 slowloris from another: a head begun, a header line every 200 ms, never ended.
+            var slow: [RawSocket] = []
+            defer { for socket in slow { socket.close() } }
+            for _ in 0..<50 {
+                let socket = try RawSocket(from: "127.0.0.3", to: port)
+                socket.send("GET /v1/heads HTTP/1.1\r\nHost: x\r\n")
+                slow.append(socket)
+            }
+            let dribbling = Task { [slow] in
+                for n in 0..<40 {
+                    try await Task.sleep(for: .milliseconds(200))
+                    for socket in slow { socket.send("X-Slow-\(n): 1\r\n") }
+                }
+            }
+            defer { dribbling.cancel() }
+
+            // The analyst is answered meanwhile, and syncs.
+            let heads = try await rawRequest(.GET, url + "/v1/heads", token: testToken)
+            #expect(heads.status == 200, "\(heads)")
+            let client = try fixture.open("client")
+            let report = try await SyncDriver.run(log: client, transport: HTTPTransport(baseURL: url, token: testToken, timeout: .seconds(30)))
+            #expect(report.inSync, "\(report.summary)")
+            #expect(try client.digest() == store.digest())
+
+            // Over the per-address limit: a whole 503 answer naming the reason, then closed.
+            let refused = idle[1499].readAll(timeout: 2)
+            #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
+            #expect(refused.contains("connections open from your address"), "\(refused)")
+            #expect(idle[0].readAll(timeout: 0.2).isEmpty, "an admitted idle connection is held until its head is late")
+
+            // Past the head deadline, idle and slow connections are closed by the server.
+            try await Task.sleep(for: .seconds(Self.limits.headSeconds + 1))
+            #expect(idle[0].isClosedByPeer(timeout: 2), "an idle connection outlived the head deadline")
+            #expect(slow[0].isClosedByPeer(timeout: 2), "a slowloris connection outlived the head deadline")
+            let after = try await rawRequest(.GET, url + "/v1/heads", token: testToken)
+            #expect(after.status == 200, "\(after)")
+        }
+    }
+
+    @Test("A body that does not arrive in time is cut; the server answers others meanwhile")
+    func slowBodyIsCut() async throws {
+        let fixture = try SyncFixture()
+        let store = try fixture.open("server")
+        let before = try store.snapshot()
+        try await withRunningServer({ onRunning in
+            buildApplication(service: SyncService(log: store), token: testToken, host: "127.0.0.1", port: 0, onRunning: onRunning, limits: Self.limits)
+        }) { port in
+            let socket = try RawSocket(from: "127.0.0.2", to: port)
+            defer { socket.close() }
+            socket.send("POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(testToken)\r\nContent-Length: 100000\r\n\r\n{\"events\": [")
+            let heads = try await rawRequest(.GET, "http://127.0.0.1:\(port)/v1/heads", token: testToken)
+            #expect(heads.status == 200)
+            try await Task.sleep(for: .seconds(Self.limits.bodySeconds + 1))
+            #expect(socket.isClosedByPeer(timeout: 2), "a request whose body never came was held past the body deadline")
+        }
+        #expect(try store.snapshot() == before)
+    }
+
+    @Test("Connections are counted per IPv4 address and per IPv6 /64")
+    func addressKeys() throws {
+        #expect(ConnectionCounter.key(of: try .init(ipAddress: "192.0.2.7", port: 1)) == "192.0.2.7")
+        let a = ConnectionCounter.key(of: try .init(ipAddress: "2001:db8:1:2::1", port: 1))
+        let b = ConnectionCounter.key(of: try .init(ipAddress: "2001:db8:1:2:ffff::9", port: 1))
+        let c = ConnectionCounter.key(of: try .init(ipAddress: "2001:db8:1:3::1", port: 1))
+        #expect(a == b && a != c)
+        let counter = ConnectionCounter(perAddress: 2, total: 3)
+        #expect(counter.admit("x") == nil && counter.admit("x") == nil)
+        #expect(counter.admit("x")?.contains("from your address") == true)
+        #expect(counter.admit("y") == nil)
+        #expect(counter.admit("z")?.contains("3 connections open") == true)
+        counter.release("x")
+        #expect(counter.admit("z") == nil)
+    }
+}
+
+/// A plain TCP connection from a chosen loopback address, for peers that misbehave below HTTP.
+final class RawSocket: @unchecked Sendable {
+    let descriptor: Int32
+
+    init(from source: String, to port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw DaftarError(.badInput, "socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, source, &local.sin_addr)
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, connected == 0 else {
+            let error = errno
+            Glibc.close(descriptor)
+            throw DaftarError(.badInput, "cannot connect from \(source) to port \(port): errno \(error)")
+        }
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// What the peer sends until it closes or `timeout` seconds pass without a byte.
+    func readAll(timeout: Double) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(timeout * 1000)) > 0 else { break }
+            let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            guard n > 0 else { break }
+            received += buffer[..<n]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Whether the peer has closed the connection (end of stream or reset) within `timeout`.
+    func isClosedByPeer(timeout: Double) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return true }
+        }
+        return false
+    }
+
+    func close() { Glibc.close(descriptor) }
+}
