@@ -9,6 +9,9 @@ extension Store: EventLog {
 
     public func heads() throws -> VersionVector { try versionVector() }
 
+    /// Every call is SQLite on the calling thread.
+    public var blocksItsThread: Bool { true }
+
     /// Frozen origins, with the last agreed seq and the proof that froze each.
     public func frozen() throws -> [ReplicaID: FrozenOrigin] {
         try writer.read { db in try Self.frozen(db) }

@@ -24,6 +24,10 @@ public protocol EventLog: Sendable {
     func payloadless(limit: Int) async throws -> [Dot]
     /// A page as sent: its canonical JSON (a log that keeps its events' bytes may splice them).
     func encode(_ page: Page) -> [UInt8]
+    /// Whether this log's calls hold their thread while they work (SQLite) rather than
+    /// suspending (PostgreSQL): a server then makes them take turns, so that its few async
+    /// threads are never all held by pages being stored while a quick question (heads) waits.
+    var blocksItsThread: Bool { get }
 }
 
 /// What storing a received page did.
@@ -46,6 +50,8 @@ public struct ReceiveResult: Sendable, Hashable {
 }
 
 extension EventLog {
+    public var blocksItsThread: Bool { false }
+
     public func encode(_ page: Page) -> [UInt8] { page.json.canonicalBytes }
 
     /// Freezes on each claim that carries a valid proof, and returns what happened to each.
