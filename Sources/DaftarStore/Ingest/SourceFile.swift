@@ -22,25 +22,54 @@ public struct SourceFile: Sendable, Hashable {
 
     /// Reads and decodes one file. UTF-8 (with or without a byte-order mark) and UTF-16 with
     /// a byte-order mark are accepted; anything else is refused with a message naming the file.
+    /// The size is judged before a byte is read — through a symbolic link too — and only
+    /// regular files are opened: a FIFO, a device or a socket is refused without blocking on it.
     public static func read(path: String, maxBytes: Int = Limits.defaultArticleBytes) throws -> SourceFile {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DaftarError(.badInput, "\(path): no such file or directory")
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw DaftarError(.badInput, errno == ENOENT ? "\(path): no such file or directory" : "\(path): cannot be read (\(String(cString: strerror(errno))))")
         }
-        guard !isDirectory.boolValue else { throw DaftarError(.badInput, "\(path): is a directory") }
-        let size = (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-        if size > maxBytes {
-            throw DaftarError(.tooLarge, "\(path): \(Self.describe(bytes: size)) is over the \(Self.describe(bytes: maxBytes)) limit (it can be raised up to \(Self.describe(bytes: Limits.maxArticleBytes)))")
+        try checkKind(info, path: path)
+        try checkSize(Int(info.st_size), path: path, maxBytes: maxBytes)
+        // Opened without following a swap to a FIFO (O_NONBLOCK) and checked again on the
+        // descriptor: what is read is what was judged.
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw DaftarError(.badInput, "\(path): cannot be read (check its permissions)") }
+        defer { close(descriptor) }
+        guard fstat(descriptor, &info) == 0 else { throw DaftarError(.badInput, "\(path): cannot be read") }
+        try checkKind(info, path: path)
+        try checkSize(Int(info.st_size), path: path, maxBytes: maxBytes)
+        var bytes = [UInt8](repeating: 0, count: min(Int(info.st_size), maxBytes) + 1)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw DaftarError(.badInput, "\(path): cannot be read (\(String(cString: strerror(errno))))") }
+            if n == 0 { break }
+            count += n
         }
-        guard let data = fm.contents(atPath: path) else {
-            throw DaftarError(.badInput, "\(path): cannot be read (check its permissions)")
-        }
-        guard data.count <= maxBytes else {
-            throw DaftarError(.tooLarge, "\(path): \(Self.describe(bytes: data.count)) is over the \(Self.describe(bytes: maxBytes)) limit")
-        }
-        let (text, encoding) = try decode(Array(data), path: path)
+        // It grew while being read: judged by what it holds now.
+        try checkSize(count, path: path, maxBytes: maxBytes)
+        let (text, encoding) = try decode(Array(bytes[..<count]), path: path)
         return SourceFile(path: path, name: (path as NSString).lastPathComponent, text: text, encoding: encoding)
+    }
+
+    private static func checkKind(_ info: stat, path: String) throws {
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: throw DaftarError(.badInput, "\(path): is a directory")
+        case S_IFIFO: throw DaftarError(.badInput, "\(path): is a named pipe (FIFO), not a file; not read")
+        case S_IFCHR, S_IFBLK: throw DaftarError(.badInput, "\(path): is a device, not a file; not read")
+        case S_IFSOCK: throw DaftarError(.badInput, "\(path): is a socket, not a file; not read")
+        default: throw DaftarError(.badInput, "\(path): is not a regular file; not read")
+        }
+    }
+
+    private static func checkSize(_ size: Int, path: String, maxBytes: Int) throws {
+        guard size > maxBytes else { return }
+        throw DaftarError(
+            .tooLarge,
+            "\(path): \(Self.describe(bytes: size)) is over the \(Self.describe(bytes: maxBytes)) limit (it can be raised up to \(Self.describe(bytes: Limits.maxArticleBytes)))")
     }
 
     /// Decodes file bytes: UTF-8 (BOM optional) or BOM-marked UTF-16; refuses empty, binary
@@ -71,6 +100,11 @@ public struct SourceFile: Sendable, Hashable {
             }
             (text, encoding) = (s, littleEndian ? "utf-16le" : "utf-16be")
         } else {
+            if let order = utf16WithoutMark(bytes) {
+                throw DaftarError(
+                    .badInput,
+                    "\(path): looks like UTF-16 without a byte-order mark; convert it first, e.g. `iconv -f UTF-16\(order) -t UTF-8`")
+            }
             if bytes.contains(0) {
                 throw DaftarError(.badInput, "\(path): looks like a binary file (it contains NUL bytes), not an article")
             }
@@ -89,7 +123,21 @@ public struct SourceFile: Sendable, Hashable {
         return (text, encoding)
     }
 
+    /// `LE` or `BE` when NUL bytes (the high bytes of ASCII spaces and digits in UTF-16) fall
+    /// only on odd or only on even offsets of the file's start; binary files have them on both.
+    static func utf16WithoutMark(_ bytes: [UInt8]) -> String? {
+        var even = 0, odd = 0
+        for (i, byte) in bytes.prefix(8192).enumerated() where byte == 0 {
+            if i % 2 == 0 { even += 1 } else { odd += 1 }
+        }
+        guard bytes.count % 2 == 0, even + odd >= 2 else { return nil }
+        if even == 0 { return "LE" }
+        if odd == 0 { return "BE" }
+        return nil
+    }
+
     static func describe(bytes: Int) -> String {
+        if bytes >= 1 << 30 { return String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
         if bytes >= 1 << 20 { return String(format: "%.1f MiB", Double(bytes) / Double(1 << 20)) }
         if bytes >= 1 << 10 { return String(format: "%.1f KiB", Double(bytes) / Double(1 << 10)) }
         return "\(bytes) bytes"

@@ -73,7 +73,7 @@ struct Ingest: ParsableCommand {
         let printsLines = verbose && !json
 
         for problem in expansion.problems {
-            Terminal.error("skipped \(problem)")
+            Terminal.error("skipped \(problem)")  // shown safe: a name may hold a newline
             report.failed += 1
             report.files.append(FileReport(path: problem, status: "failed", error: problem))
         }

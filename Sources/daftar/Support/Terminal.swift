@@ -6,17 +6,19 @@ enum Terminal {
     static let stdoutIsTTY = isatty(STDOUT_FILENO) == 1
     static let stderrIsTTY = isatty(STDERR_FILENO) == 1
 
+    /// One line on stderr. Messages carry text from outside (file names, a peer's reason):
+    /// it is shown ``safe(_:)``, so nothing in it can forge a line or restyle the terminal.
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("daftar: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("daftar: \(safe(message))\n".utf8))
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data("daftar: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("daftar: \(safe(message))\n".utf8))
     }
 
     /// A warning the user must not miss: on stderr, marked, bold on a terminal.
     static func warning(_ message: String) {
-        let text = "WARNING: \(message)"
+        let text = "WARNING: \(safe(message))"
         FileHandle.standardError.write(Data("daftar: \(stderrIsTTY ? "\u{1B}[1m\(text)\u{1B}[0m" : text)\n".utf8))
     }
 
