@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import NIOHTTPTypes
@@ -57,14 +58,16 @@ public struct ConnectionLimits: Sendable {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 with Daftar's connection limits.
-    public static func http1(limits: ConnectionLimits) -> HTTPServerBuilder {
+    /// HTTP/1.1 with Daftar's connection limits, over TLS when `tls` is given.
+    public static func http1(limits: ConnectionLimits, tls: TLSConfiguration? = nil) -> HTTPServerBuilder {
         let counter = ConnectionCounter(perAddress: limits.perAddress, total: limits.totalWithinFileLimit)
         return .init { responder in
             let http = HTTP1Channel(
                 responder: responder,
                 configuration: .init(additionalChannelHandlers: [RequestDeadlineHandler(limits)]))
-            return AdmittedChannel(base: http, counter: counter)
+            guard let tls else { return AdmittedChannel(base: http, counter: counter, answersRefusal: true) }
+            // Over TLS a refusal cannot be answered in clear: the connection is just closed.
+            return AdmittedChannel(base: try TLSChannel(http, tlsConfiguration: tls), counter: counter, answersRefusal: false)
         }
     }
 }
@@ -120,10 +123,16 @@ struct AdmittedChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
     let counter: ConnectionCounter
+    /// Whether a refusal is answered 503 (plain HTTP) or the connection only closed (TLS).
+    let answersRefusal: Bool
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let address = ConnectionCounter.key(of: channel.remoteAddress)
         if let reason = counter.admit(address) {
+            guard answersRefusal else {
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+            }
             do {
                 try channel.pipeline.syncOperations.addHandler(RefusingHandler(reason: reason), position: .first)
             } catch {

@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -34,6 +35,12 @@ public struct HTTPTransport: SyncTransport {
             var configuration = HTTPClient.Configuration()
             configuration.timeout = .init(connect: .seconds(5), read: .seconds(seconds))
             configuration.connectionPool.retryConnectionEstablishment = false
+            if let authority = ProcessInfo.processInfo.environment["DAFTAR_TLS_CA"], !authority.isEmpty {
+                // A peer whose certificate the team signed itself: trusted beside the system's roots.
+                var tls = TLSConfiguration.makeClientConfiguration()
+                tls.additionalTrustRoots = [.file(authority)]
+                configuration.tlsConfiguration = tls
+            }
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             clients[seconds] = client
             return client
@@ -152,6 +159,13 @@ public struct HTTPTransport: SyncTransport {
             return "cannot resolve the host name (\(error))"
         case is ChannelError:
             return "the connection failed"
+        case let error as NIOSSLError:
+            if case .handshakeFailed = error, "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                return "its TLS certificate is not trusted here; if your team signed it, set DAFTAR_TLS_CA to that certificate (a PEM file)"
+            }
+            return "TLS failed: \(error)"
+        case is NIOSSLExtraError:
+            return "its TLS certificate does not name that host"
         default:
             return "\(type(of: error))"
         }

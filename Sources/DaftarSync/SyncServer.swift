@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOSSL
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -91,24 +92,24 @@ func refuseOtherMethods(_ group: RouterGroup<BasicRequestContext>, _ path: Strin
 public func buildApplication(
     service: SyncService, token: String, host: String, port: Int,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil,
-    limits: ConnectionLimits = .standard
+    limits: ConnectionLimits = .standard, tls: TLSConfiguration? = nil
 ) -> some ApplicationProtocol {
     buildApplication(
         service: service, authenticate: Caller.sharedToken(token), host: host, port: port, onRunning: onRunning, accessLog: accessLog,
-        limits: limits)
+        limits: limits, tls: tls)
 }
 
 /// The application with tokens checked by `authenticate` (the hub's analysts).
 public func buildApplication(
     service: SyncService, authenticate: @escaping Authenticator, host: String, port: Int,
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }, accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil,
-    limits: ConnectionLimits = .standard
+    limits: ConnectionLimits = .standard, tls: TLSConfiguration? = nil
 ) -> some ApplicationProtocol {
     var logger = Logger(label: "daftar.serve")
     logger.logLevel = .warning
     return Application(
         router: buildRouter(service: service, authenticate: authenticate, accessLog: accessLog),
-        server: .http1(limits: limits),
+        server: .http1(limits: limits, tls: tls),
         configuration: .init(address: .hostname(host, port: port), serverName: "daftar"),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)

@@ -4,6 +4,7 @@ import DaftarCore
 import DaftarHub
 import DaftarSync
 import Foundation
+import NIOSSL
 
 /// `daftar hub`: a team's hub, its log in PostgreSQL.
 struct Hub: AsyncParsableCommand {
@@ -44,7 +45,9 @@ struct HubServe: AsyncParsableCommand {
             free one). Every request needs `Authorization: Bearer TOKEN`, a token of \
             `daftar hub token add`; a revoked one is refused at once. Each request is logged on \
             standard error, one line: time (UTC), method, path, status, bytes, the caller's \
-            replica (else -) and analyst=NAME. Never the token. Stops cleanly on SIGINT/SIGTERM.
+            replica (else -) and analyst=NAME. Never the token. Stops cleanly on SIGINT/SIGTERM. \
+            With --tls-cert and --tls-key it serves HTTPS itself; else put it behind a \
+            TLS-terminating load balancer.
             """)
 
     @OptionGroup var database: HubDatabaseOption
@@ -55,6 +58,8 @@ struct HubServe: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Most connections to PostgreSQL this process opens.", valueName: "n"))
     var connections: Int = 20
 
+    @OptionGroup var tls: TLSOptions
+
     func validate() throws {
         _ = try parseListen(listen)
         guard (1...1000).contains(connections) else { throw ValidationError("--connections must be from 1 to 1000") }
@@ -63,9 +68,11 @@ struct HubServe: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try parseListen(listen)
         let database = try database.resolved()
+        let tlsConfiguration = try tls.configuration()
         let shown = urlHost(host)
-        if !ReaderAccess.isLoopback(host) {
-            Terminal.warning("serving on \(shown) over plain HTTP: tokens and events travel unencrypted; put the hub behind a TLS-terminating load balancer, or serve on a trusted network")
+        let scheme = tlsConfiguration == nil ? "http" : "https"
+        if !ReaderAccess.isLoopback(host), tlsConfiguration == nil {
+            Terminal.warning("serving on \(shown) over plain HTTP: tokens and events travel unencrypted; serve HTTPS with --tls-cert FILE --tls-key FILE, put the hub behind a TLS-terminating load balancer, or serve on a trusted network")
         }
         try await database.withClient(maximumConnections: connections) { client in
             try await HubSchema.check(client)
@@ -73,9 +80,9 @@ struct HubServe: AsyncParsableCommand {
             let app = buildApplication(
                 service: SyncService(log: HubLog(client: client)), authenticate: analysts.authenticator, host: host, port: port,
                 onRunning: { bound in
-                    FileHandle.standardOutput.write(Data("hub listening on http://\(shown):\(bound) (database \(database.shown))\n".utf8))
+                    FileHandle.standardOutput.write(Data("hub listening on \(scheme)://\(shown):\(bound) (database \(database.shown))\n".utf8))
                 },
-                accessLog: { entry in FileHandle.standardError.write(Data((entry.line + "\n").utf8)) })
+                accessLog: { entry in FileHandle.standardError.write(Data((entry.line + "\n").utf8)) }, tls: tlsConfiguration)
             try await runListening(app, host: host, port: port)
         }
     }

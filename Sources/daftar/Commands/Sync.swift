@@ -5,6 +5,7 @@ import DaftarStore
 import DaftarSync
 import Foundation
 import Hummingbird
+import NIOSSL
 
 /// A peer's URL as typed: `http://` is assumed when no scheme is given (`127.0.0.1:8765`), and
 /// said on stderr; a peer name stays unresolved (nil) when it is not address-shaped.
@@ -42,6 +43,20 @@ struct StallTimeout: ParsableArguments {
     }
 }
 
+/// `--tls-cert` and `--tls-key` of `serve` and `hub serve`.
+struct TLSOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Serve over HTTPS with this certificate (PEM; needs --tls-key).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The certificate's private key (PEM; owner-only, or it is refused).", valueName: "file"))
+    var tlsKey: String?
+
+    /// The server's TLS configuration, nil for plain HTTP.
+    func configuration() throws -> TLSConfiguration? {
+        try ServerTLS.given(certificate: tlsCert, key: tlsKey)?.configuration()
+    }
+}
+
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve this store to peers over HTTP (sync API /v1/…).",
@@ -53,8 +68,9 @@ struct Serve: AsyncParsableCommand {
             on the first serve that starts listening, owner-only; its path is printed). The store \
             stays usable by other daftar commands while it serves. Stops cleanly on SIGINT/SIGTERM.
 
-            On an address other than loopback it warns: there is no TLS yet, so the token and \
-            the events cross the network in clear.
+            With --tls-cert and --tls-key it serves HTTPS (peers whose certificate your team \
+            signed itself: set $DAFTAR_TLS_CA=ca.pem where they sync). On an address other than \
+            loopback without them it warns: the token and the events would cross the network in clear.
 
             Each request is logged on standard error, one line: time (UTC), method, path, status, \
             bytes of the response, and the caller's replica when it names it (else -). Never the token.
@@ -67,6 +83,8 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Read the bearer token from this file.", valueName: "file"))
     var tokenFile: String?
+
+    @OptionGroup var tls: TLSOptions
 
     /// Writes a generated token once listening. Should that fail (the folder was checked
     /// before), serving is pointless and nobody knows the token yet: stop at once.
@@ -86,11 +104,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try parsedListen()
+        let tlsConfiguration = try tls.configuration()
         let store = try daftar.openStore(forWriting: false)
         let shown = urlHost(host)
-        if !ReaderAccess.isLoopback(host) {
-            // No TLS yet: say plainly what crosses the network.
-            Terminal.warning("serving on \(shown) over plain HTTP: the token and every event travel unencrypted, readable and replayable by anyone on the network; serve on a trusted network or through an SSH tunnel or VPN (loopback: --listen 127.0.0.1:\(port))")
+        let scheme = tlsConfiguration == nil ? "http" : "https"
+        if !ReaderAccess.isLoopback(host), tlsConfiguration == nil {
+            // Say plainly what crosses the network.
+            Terminal.warning("serving on \(shown) over plain HTTP: the token and every event travel unencrypted, readable and replayable by anyone on the network; serve HTTPS with --tls-cert FILE --tls-key FILE, or on a trusted network or through an SSH tunnel or VPN (loopback: --listen 127.0.0.1:\(port))")
         }
         let token: String
         // A token generated here is written only once the socket is bound: a failed start
@@ -117,9 +137,9 @@ struct Serve: AsyncParsableCommand {
             service: SyncService(log: store), token: token, host: host, port: port,
             onRunning: { [unwritten, token] bound in
                 if let file = unwritten { Self.writeToken(token, to: file) }
-                FileHandle.standardOutput.write(Data("listening on http://\(shown):\(bound)\n".utf8))
+                FileHandle.standardOutput.write(Data("listening on \(scheme)://\(shown):\(bound)\n".utf8))
             },
-            accessLog: { entry in FileHandle.standardError.write(Data((entry.line + "\n").utf8)) })
+            accessLog: { entry in FileHandle.standardError.write(Data((entry.line + "\n").utf8)) }, tls: tlsConfiguration)
         try await runListening(app, host: host, port: port)
     }
 }
