@@ -1,0 +1,276 @@
+import DaftarCore
+import DaftarTestSupport
+import Foundation
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `daftar` processes killed with SIGKILL at seeded random moments (issue: crash
+/// anywhere). After each kill the store opens and `verify` passes — chains whole, every origin
+/// ending on a seal (only whole batches), the version vector matching the log, the projections
+/// equal to a rebuild — and running the operation again ends where an uninterrupted run ends.
+/// Iterations per operation: `$DAFTAR_STRESS` (light 3, ci 6, full 30).
+@Suite("Crash anywhere: SIGKILL at seeded moments", .serialized)
+struct CrashTests {
+    static let iterations = Stress.pick(light: 3, ci: 6, full: 30)
+    static let built = DaftarExecutable.path != nil
+
+    /// A sandbox with a token and a corpus of `articles` generated articles in `corpus/`.
+    final class Bench: @unchecked Sendable {
+        let box: CLISandbox
+        let token: String
+        let corpus: String
+        var rng: SplitMix64
+
+        init(articles: Int, seed: UInt64) throws {
+            box = try CLISandbox()
+            token = try box.writeSecret("token", "crash-tests-token-\(UUID().uuidString)\n")
+            corpus = box.path("corpus")
+            try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+            for n in 0..<articles {
+                try Data(SyncFixture.article(10_000 + n).utf8).write(to: URL(fileURLWithPath: corpus + "/a\(n).txt"))
+            }
+            rng = SplitMix64(seed: seed)
+        }
+
+        /// Runs `daftar` to completion and requires it to succeed.
+        @discardableResult
+        func ok(_ arguments: [String], _ store: String, environment: [String: String?] = [:]) throws -> CLIResult {
+            let result = try box.run(arguments, store: store, environment: environment, timeout: 600)
+            guard result.succeeded else { throw CLIError("\(result)") }
+            return result
+        }
+
+        func digest(_ store: String) throws -> String { try ok(["digest"], store).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+        /// A copy of a store that no process has open: its file, WAL and key.
+        func copy(_ store: String, to copy: String) throws {
+            for suffix in ["", "-wal", "-shm", ".key"] where FileManager.default.fileExists(atPath: store + suffix) {
+                try? FileManager.default.removeItem(atPath: copy + suffix)
+                try FileManager.default.copyItem(atPath: store + suffix, toPath: copy + suffix)
+            }
+        }
+
+        /// Starts `arguments`, kills it with SIGKILL after a seeded delay within `window`
+        /// seconds; true when the kill landed before it finished.
+        func killed(_ arguments: [String], _ store: String, within window: Double, environment: [String: String?] = [:]) throws -> Bool {
+            let child = try box.start(arguments, store: store, environment: environment)
+            usleep(UInt32(Double.random(in: 0...window, using: &rng) * 1e6))
+            kill(child.pid, SIGKILL)
+            return try child.wait(timeout: 60).signaled
+        }
+
+        /// The store opens and verifies (when it exists: a kill before the first write leaves none).
+        func expectIntact(_ store: String, _ context: String) throws {
+            guard FileManager.default.fileExists(atPath: store) else { return }
+            let verify = try box.run(["verify"], store: store, timeout: 300)
+            #expect(verify.succeeded, "\(context): \(verify)")
+        }
+
+        /// How long `body` takes, in seconds.
+        func seconds(_ body: () throws -> Void) rethrows -> Double {
+            let start = Date()
+            try body()
+            return Date().timeIntervalSince(start)
+        }
+    }
+
+    /// What each operation's runs came to, for the closing figures.
+    static func report(_ operation: String, kills: Int, of iterations: Int) {
+        print("crash: \(operation): \(kills) of \(iterations) runs killed before they finished; every store verified and finished equal")
+    }
+
+    @Test("ingest: killed anywhere, the store keeps whole batches and ingesting again archives the same articles",
+          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    func ingest() throws {
+        let bench = try Bench(articles: Stress.pick(light: 200, ci: 300, full: 1000), seed: 0x1A6E57)
+        let reference = bench.box.path("reference.sqlite")
+        let took = try bench.seconds { try bench.ok(["ingest", bench.corpus, "--batch", "20"], reference) }
+        let ids = try Set(bench.ok(["list", "--json"], reference).jsonArray().compactMap { $0["id"] as? String })
+        var kills = 0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("ingest-\(i).sqlite")
+            if try bench.killed(["ingest", bench.corpus, "--batch", "20"], store, within: took) { kills += 1 }
+            try bench.expectIntact(store, "ingest killed (run \(i))")
+            if FileManager.default.fileExists(atPath: store) {
+                let status = try bench.box.run(["status", "--json"], store: store).jsonObject()
+                #expect((status["articles"] as? Int ?? 0) % 20 == 0, "a partial batch survived: \(status)")
+            }
+            try bench.ok(["ingest", bench.corpus, "--batch", "20"], store)
+            let again = try Set(bench.ok(["list", "--json"], store).jsonArray().compactMap { $0["id"] as? String })
+            #expect(again == ids, "run \(i): \(again.count) articles, \(ids.count) expected")
+        }
+        Self.report("ingest", kills: kills, of: Self.iterations)
+    }
+
+    @Test("rebuild: killed anywhere, the store is as before; rebuilding again gives the same digest",
+          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    func rebuild() throws {
+        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x2EB0)
+        let prepared = bench.box.path("prepared.sqlite")
+        try bench.ok(["ingest", bench.corpus], prepared)
+        let digest = try bench.digest(prepared)
+        let took = try bench.seconds { try bench.ok(["rebuild"], prepared) }
+        var kills = 0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("rebuild-\(i).sqlite")
+            try bench.copy(prepared, to: store)
+            if try bench.killed(["rebuild"], store, within: took) { kills += 1 }
+            try bench.expectIntact(store, "rebuild killed (run \(i))")
+            #expect(try bench.digest(store) == digest)
+            try bench.ok(["rebuild"], store)
+            #expect(try bench.digest(store) == digest)
+        }
+        Self.report("rebuild", kills: kills, of: Self.iterations)
+    }
+
+    @Test("sync, the pulling side: killed anywhere, it keeps whole pages and the next sync ends equal",
+          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    func syncPullingSide() throws {
+        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x5C11)
+        let source = bench.box.path("source.sqlite")
+        try bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
+        let digest = try bench.digest(source)
+        let server = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: source)
+        defer { if server.isRunning { kill(server.pid, SIGKILL) } }
+        let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
+        let reference = bench.box.path("reference.sqlite")
+        let took = try bench.seconds { try bench.ok(["clone", url, "--token-file", bench.token], reference) }
+        var kills = 0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("pull-\(i).sqlite")
+            if try bench.killed(["clone", url, "--token-file", bench.token], store, within: took) { kills += 1 }
+            try bench.expectIntact(store, "clone killed (run \(i))")
+            if FileManager.default.fileExists(atPath: store) {
+                try bench.ok(["sync", url, "--token-file", bench.token], store)
+            } else {
+                try bench.ok(["clone", url, "--token-file", bench.token], store)
+            }
+            #expect(try bench.digest(store) == digest, "run \(i)")
+        }
+        Self.report("sync (pulling side)", kills: kills, of: Self.iterations)
+    }
+
+    @Test("sync, the serving side: a server killed while a peer pushes keeps whole pages; served again, the push ends equal",
+          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    func syncServingSide() throws {
+        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x5E4E)
+        let pusher = bench.box.path("pusher.sqlite")
+        try bench.ok(["ingest", bench.corpus, "--batch", "25"], pusher)
+        let digest = try bench.digest(pusher)
+        let empty = bench.box.path("empty.sqlite")
+        try bench.ok(["init"], empty)
+        var kills = 0
+        var took = 1.0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("served-\(i).sqlite")
+            try bench.copy(empty, to: store)
+            let server = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: store)
+            let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
+            let push = try bench.box.start(["sync", url, "--token-file", bench.token], store: pusher)
+            usleep(UInt32(Double.random(in: 0...took, using: &bench.rng) * 1e6))
+            kill(server.pid, SIGKILL)
+            let serverEnd = try server.wait(timeout: 60)
+            let pushed = try push.wait(timeout: 120)
+            if serverEnd.signaled, !pushed.succeeded {
+                kills += 1
+                // The pusher is told in one line, and its own store is untouched.
+                #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
+            }
+            try bench.expectIntact(store, "server killed (run \(i))")
+            let again = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: store)
+            defer { if again.isRunning { kill(again.pid, SIGKILL) } }
+            let url2 = "http://" + (try again.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
+            if i == 0 {
+                took = try bench.seconds { try bench.ok(["sync", url2, "--token-file", bench.token], pusher) }
+            } else {
+                try bench.ok(["sync", url2, "--token-file", bench.token], pusher)
+            }
+            kill(again.pid, SIGTERM)
+            _ = try again.wait(timeout: 30)
+            #expect(try bench.digest(store) == digest, "run \(i)")
+        }
+        Self.report("sync (serving side)", kills: kills, of: Self.iterations)
+    }
+
+    @Test("bundle apply: killed anywhere, it keeps whole pages and applying again ends equal",
+          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    func bundleApply() throws {
+        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0xB0D1E)
+        let source = bench.box.path("source.sqlite")
+        try bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
+        let digest = try bench.digest(source)
+        let bundle = bench.box.path("all.daftar-bundle")
+        try bench.ok(["bundle", "create", "--all", "--output", bundle], source)
+        let reference = bench.box.path("reference.sqlite")
+        try bench.ok(["init"], reference)
+        let empty = bench.box.path("empty.sqlite")
+        try bench.copy(reference, to: empty)
+        let took = try bench.seconds { try bench.ok(["bundle", "apply", bundle], reference) }
+        var kills = 0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("apply-\(i).sqlite")
+            try bench.copy(empty, to: store)
+            if try bench.killed(["bundle", "apply", bundle], store, within: took) { kills += 1 }
+            try bench.expectIntact(store, "bundle apply killed (run \(i))")
+            try bench.ok(["bundle", "apply", bundle], store)
+            #expect(try bench.digest(store) == digest, "run \(i)")
+        }
+        Self.report("bundle apply", kills: kills, of: Self.iterations)
+    }
+
+    @Test("the reader's write API: killed while annotations are posted, the store verifies and keeps each one whole",
+          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    func readerWrites() throws {
+        let bench = try Bench(articles: 20, seed: 0x4EAD)
+        let prepared = bench.box.path("prepared.sqlite")
+        try bench.ok(["ingest", bench.corpus], prepared)
+        let articles = try bench.ok(["list", "--json"], prepared).jsonArray().compactMap { $0["id"] as? String }
+        // The first six scalars of each body: the passage the reader's page would send.
+        var openings: [String: String] = [:]
+        for article in articles {
+            let shown = try bench.ok(["show", article, "--json"], prepared).jsonObject()
+            let body = (shown["article"] as? [String: Any])?["body"] as? String ?? ""
+            openings[article] = String(String.UnicodeScalarView(body.unicodeScalars.prefix(6)))
+        }
+        var kills = 0
+        var posted = 0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("reader-\(i).sqlite")
+            try bench.copy(prepared, to: store)
+            let reader = try bench.box.start(["reader", "--listen", "127.0.0.1:0", "--no-open"], store: store)
+            let opened = try reader.line(startingWith: "reader at ", timeout: 60).trimmingCharacters(in: .whitespaces)
+            let port = Int(opened.split(separator: ":")[2].split(separator: "/")[0])!
+            let secret = String(opened.split(separator: "=").last!)
+            // A writer on a thread of its own posts annotations until the reader dies.
+            let answered = Mutex(0)
+            let writer = Thread { [openings] in
+                for n in 0..<10_000 {
+                    let article = articles[n % articles.count]
+                    let body = #"{"start": 0, "end": 6, "exact": "\#(openings[article]!)", "note": "یادداشت \#(n)"}"#
+                    guard let socket = try? RawSocket(from: "127.0.0.1", to: port) else { return }
+                    socket.send("POST /api/articles/\(article)/annotations HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nOrigin: http://127.0.0.1:\(port)\r\n"
+                        + "Cookie: daftar_reader_\(port)=\(secret)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+                    let answer = socket.readAll(timeout: 10)
+                    socket.close()
+                    guard answer.hasPrefix("HTTP/1.1 200") || answer.hasPrefix("HTTP/1.1 201") else { return }
+                    answered.withLock { $0 += 1 }
+                }
+            }
+            writer.start()
+            usleep(UInt32(Double.random(in: 0.2...2.0, using: &bench.rng) * 1e6))
+            kill(reader.pid, SIGKILL)
+            if try reader.wait(timeout: 60).signaled { kills += 1 }
+            while writer.isExecuting { usleep(10_000) }
+            try bench.expectIntact(store, "reader killed (run \(i))")
+            // Every annotation the reader answered for is there (the answer comes after the commit).
+            let count = try bench.box.run(["annotations", "--json"], store: store).jsonArray().count
+            let confirmed = answered.withLock { $0 }
+            #expect(count >= confirmed, "run \(i): \(confirmed) answered, \(count) kept")
+            posted += confirmed
+        }
+        print("crash: reader writes: \(kills) of \(Self.iterations) readers killed after \(posted) answered annotations, every store verified")
+    }
+}
