@@ -54,7 +54,9 @@ public func buildRouter(
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     if let accessLog { router.add(middleware: AccessLogMiddleware(record: accessLog)) }
-    router.add(middleware: BearerTokenMiddleware(authenticate: authenticate))
+    router.add(middleware: BearerTokenMiddleware(authenticate: authenticate))  // first: nothing is said without a token
+    router.add(middleware: MethodCheck(SyncRoutes.all))
+    router.add(middleware: ReplicaHeaderCheck())
     let api = router.group("v1")
     api.get("heads") { _, _ in
         try json(try await run { try await service.heads() })
@@ -67,23 +69,47 @@ public func buildRouter(
         let body = try await collect(request)
         return try json(try await run { try await service.push(body) })
     }
-    for (path, allowed) in [("heads", HTTPRequest.Method.get), ("pull", .post), ("push", .post)] {
-        refuseOtherMethods(api, path, allowed: allowed)
-    }
     return router
 }
 
-/// Any other method on one of the API's paths: 405 with `Allow`, not a 404 that says the
-/// path does not exist.
-func refuseOtherMethods(_ group: RouterGroup<BasicRequestContext>, _ path: String, allowed: HTTPRequest.Method) {
-    let methods: [HTTPRequest.Method] = [.get, .head, .post, .put, .delete, .patch, .options, .trace, .connect]
-    for method in methods where method != allowed && !(allowed == .get && method == .head) {
-        group.on(RouterPath(path), method: method) { _, _ -> Response in
-            let body = #"{"error": {"code": "methodNotAllowed", "message": "use \#(allowed.rawValue) on this path"}}"#
-            return Response(
-                status: .methodNotAllowed, headers: [.allow: allowed.rawValue, .contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: body)))
+/// A `Daftar-Replica` that is not a replica id is 400.
+struct ReplicaHeaderCheck<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let replica = request.headers[.init(SyncRoutes.replicaHeader)!], !ReplicaID.isWellFormed(replica) {
+            throw HTTPError(.badRequest, message: "\(SyncRoutes.replicaHeader) must be a replica id (32 letters a–z and digits 2–7)")
         }
+        return try await next(request, context)
+    }
+}
+
+/// Any method other than a path's own — QUERY, TRACE and other new ones too — on one of a
+/// server's paths is 405 with `Allow`, not a 404 saying the path does not exist. Paths are
+/// the routes' templates: `{name}` matches one segment.
+public struct MethodCheck<Context: RequestContext>: RouterMiddleware {
+    let routes: [(method: HTTPRequest.Method, segments: [Substring])]
+
+    public init(_ routes: [(method: String, path: String)]) {
+        self.routes = routes.map { (HTTPRequest.Method($0.method)!, $0.path.split(separator: "/")) }
+    }
+
+    func allowed(on path: String) -> [HTTPRequest.Method] {
+        let segments = path.split(separator: "/")
+        return routes.filter { route in
+            route.segments.count == segments.count
+                && zip(route.segments, segments).allSatisfy { template, given in template.hasPrefix("{") || template == given }
+        }.map(\.method)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let allowed = allowed(on: request.uri.path)
+        guard !allowed.isEmpty, !allowed.contains(request.method), !(request.method == .head && allowed.contains(.get)) else {
+            return try await next(request, context)
+        }
+        let names = allowed.map(\.rawValue).joined(separator: ", ")
+        let body = #"{"error": {"code": "methodNotAllowed", "message": "use \#(names) on this path"}}"#
+        return Response(
+            status: .methodNotAllowed, headers: [.allow: names, .contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

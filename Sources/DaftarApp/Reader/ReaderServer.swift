@@ -140,6 +140,7 @@ public func buildReaderRouter(api: ReaderAPI, access: ReaderAccess) throws -> Ro
     let web = try WebFiles.load()
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: ReaderGuard(access: access))
+    router.add(middleware: MethodCheck(ReaderRoutes.pages + ReaderRoutes.api))
     router.get("/") { _, _ in web.response("index.html") }
     router.get("reader.js") { _, _ in web.response("reader.js") }
     router.get("reader.css") { _, _ in web.response("reader.css") }
