@@ -37,13 +37,13 @@ struct CrashTests {
 
         /// Runs `daftar` to completion and requires it to succeed.
         @discardableResult
-        func ok(_ arguments: [String], _ store: String, environment: [String: String?] = [:]) throws -> CLIResult {
-            let result = try box.run(arguments, store: store, environment: environment, timeout: 600)
+        func ok(_ arguments: [String], _ store: String, environment: [String: String?] = [:]) async throws -> CLIResult {
+            let result = try await box.finish(arguments, store: store, environment: environment, timeout: 600)
             guard result.succeeded else { throw CLIError("\(result)") }
             return result
         }
 
-        func digest(_ store: String) throws -> String { try ok(["digest"], store).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func digest(_ store: String) async throws -> String { try await ok(["digest"], store).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
 
         /// A copy of a store that no process has open: its file, WAL and key.
         func copy(_ store: String, to copy: String) throws {
@@ -55,24 +55,24 @@ struct CrashTests {
 
         /// Starts `arguments`, kills it with SIGKILL after a seeded delay within `window`
         /// seconds; true when the kill landed before it finished.
-        func killed(_ arguments: [String], _ store: String, within window: Double, environment: [String: String?] = [:]) throws -> Bool {
+        func killed(_ arguments: [String], _ store: String, within window: Double, environment: [String: String?] = [:]) async throws -> Bool {
             let child = try box.start(arguments, store: store, environment: environment)
-            usleep(UInt32(Double.random(in: 0...window, using: &rng) * 1e6))
+            try await Task.sleep(for: .seconds(Double.random(in: 0...window, using: &rng)))
             kill(child.pid, SIGKILL)
-            return try child.wait(timeout: 60).signaled
+            return try await child.finished(timeout: 60).signaled
         }
 
         /// The store opens and verifies (when it exists: a kill before the first write leaves none).
-        func expectIntact(_ store: String, _ context: String) throws {
+        func expectIntact(_ store: String, _ context: String) async throws {
             guard FileManager.default.fileExists(atPath: store) else { return }
-            let verify = try box.run(["verify"], store: store, timeout: 300)
+            let verify = try await box.finish(["verify"], store: store, timeout: 300)
             #expect(verify.succeeded, "\(context): \(verify)")
         }
 
         /// How long `body` takes, in seconds.
-        func seconds(_ body: () throws -> Void) rethrows -> Double {
+        func seconds(_ body: () async throws -> Void) async rethrows -> Double {
             let start = Date()
-            try body()
+            try await body()
             return Date().timeIntervalSince(start)
         }
     }
@@ -84,22 +84,22 @@ struct CrashTests {
 
     @Test("ingest: killed anywhere, the store keeps whole batches and ingesting again archives the same articles",
           .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
-    func ingest() throws {
+    func ingest() async throws {
         let bench = try Bench(articles: Stress.pick(light: 200, ci: 300, full: 1000), seed: 0x1A6E57)
         let reference = bench.box.path("reference.sqlite")
-        let took = try bench.seconds { try bench.ok(["ingest", bench.corpus, "--batch", "20"], reference) }
-        let ids = try Set(bench.ok(["list", "--json"], reference).jsonArray().compactMap { $0["id"] as? String })
+        let took = try await bench.seconds { _ = try await bench.ok(["ingest", bench.corpus, "--batch", "20"], reference) }
+        let ids = try await Set(bench.ok(["list", "--json"], reference).jsonArray().compactMap { $0["id"] as? String })
         var kills = 0
         for i in 0..<Self.iterations {
             let store = bench.box.path("ingest-\(i).sqlite")
-            if try bench.killed(["ingest", bench.corpus, "--batch", "20"], store, within: took) { kills += 1 }
-            try bench.expectIntact(store, "ingest killed (run \(i))")
+            if try await bench.killed(["ingest", bench.corpus, "--batch", "20"], store, within: took) { kills += 1 }
+            try await bench.expectIntact(store, "ingest killed (run \(i))")
             if FileManager.default.fileExists(atPath: store) {
-                let status = try bench.box.run(["status", "--json"], store: store).jsonObject()
+                let status = try await bench.box.finish(["status", "--json"], store: store).jsonObject()
                 #expect((status["articles"] as? Int ?? 0) % 20 == 0, "a partial batch survived: \(status)")
             }
-            try bench.ok(["ingest", bench.corpus, "--batch", "20"], store)
-            let again = try Set(bench.ok(["list", "--json"], store).jsonArray().compactMap { $0["id"] as? String })
+            try await bench.ok(["ingest", bench.corpus, "--batch", "20"], store)
+            let again = try await Set(bench.ok(["list", "--json"], store).jsonArray().compactMap { $0["id"] as? String })
             #expect(again == ids, "run \(i): \(again.count) articles, \(ids.count) expected")
         }
         Self.report("ingest", kills: kills, of: Self.iterations)
@@ -107,61 +107,61 @@ struct CrashTests {
 
     @Test("rebuild: killed anywhere, the store is as before; rebuilding again gives the same digest",
           .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
-    func rebuild() throws {
+    func rebuild() async throws {
         let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x2EB0)
         let prepared = bench.box.path("prepared.sqlite")
-        try bench.ok(["ingest", bench.corpus], prepared)
-        let digest = try bench.digest(prepared)
-        let took = try bench.seconds { try bench.ok(["rebuild"], prepared) }
+        try await bench.ok(["ingest", bench.corpus], prepared)
+        let digest = try await bench.digest(prepared)
+        let took = try await bench.seconds { _ = try await bench.ok(["rebuild"], prepared) }
         var kills = 0
         for i in 0..<Self.iterations {
             let store = bench.box.path("rebuild-\(i).sqlite")
             try bench.copy(prepared, to: store)
-            if try bench.killed(["rebuild"], store, within: took) { kills += 1 }
-            try bench.expectIntact(store, "rebuild killed (run \(i))")
-            #expect(try bench.digest(store) == digest)
-            try bench.ok(["rebuild"], store)
-            #expect(try bench.digest(store) == digest)
+            if try await bench.killed(["rebuild"], store, within: took) { kills += 1 }
+            try await bench.expectIntact(store, "rebuild killed (run \(i))")
+            #expect(try await bench.digest(store) == digest)
+            try await bench.ok(["rebuild"], store)
+            #expect(try await bench.digest(store) == digest)
         }
         Self.report("rebuild", kills: kills, of: Self.iterations)
     }
 
     @Test("sync, the pulling side: killed anywhere, it keeps whole pages and the next sync ends equal",
           .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
-    func syncPullingSide() throws {
+    func syncPullingSide() async throws {
         let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x5C11)
         let source = bench.box.path("source.sqlite")
-        try bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
-        let digest = try bench.digest(source)
+        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
+        let digest = try await bench.digest(source)
         let server = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: source)
         defer { if server.isRunning { kill(server.pid, SIGKILL) } }
         let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
         let reference = bench.box.path("reference.sqlite")
-        let took = try bench.seconds { try bench.ok(["clone", url, "--token-file", bench.token], reference) }
+        let took = try await bench.seconds { _ = try await bench.ok(["clone", url, "--token-file", bench.token], reference) }
         var kills = 0
         for i in 0..<Self.iterations {
             let store = bench.box.path("pull-\(i).sqlite")
-            if try bench.killed(["clone", url, "--token-file", bench.token], store, within: took) { kills += 1 }
-            try bench.expectIntact(store, "clone killed (run \(i))")
+            if try await bench.killed(["clone", url, "--token-file", bench.token], store, within: took) { kills += 1 }
+            try await bench.expectIntact(store, "clone killed (run \(i))")
             if FileManager.default.fileExists(atPath: store) {
-                try bench.ok(["sync", url, "--token-file", bench.token], store)
+                try await bench.ok(["sync", url, "--token-file", bench.token], store)
             } else {
-                try bench.ok(["clone", url, "--token-file", bench.token], store)
+                try await bench.ok(["clone", url, "--token-file", bench.token], store)
             }
-            #expect(try bench.digest(store) == digest, "run \(i)")
+            #expect(try await bench.digest(store) == digest, "run \(i)")
         }
         Self.report("sync (pulling side)", kills: kills, of: Self.iterations)
     }
 
     @Test("sync, the serving side: a server killed while a peer pushes keeps whole pages; served again, the push ends equal",
           .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
-    func syncServingSide() throws {
+    func syncServingSide() async throws {
         let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x5E4E)
         let pusher = bench.box.path("pusher.sqlite")
-        try bench.ok(["ingest", bench.corpus, "--batch", "25"], pusher)
-        let digest = try bench.digest(pusher)
+        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], pusher)
+        let digest = try await bench.digest(pusher)
         let empty = bench.box.path("empty.sqlite")
-        try bench.ok(["init"], empty)
+        try await bench.ok(["init"], empty)
         var kills = 0
         var took = 1.0
         for i in 0..<Self.iterations {
@@ -170,68 +170,68 @@ struct CrashTests {
             let server = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: store)
             let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
             let push = try bench.box.start(["sync", url, "--token-file", bench.token], store: pusher)
-            usleep(UInt32(Double.random(in: 0...took, using: &bench.rng) * 1e6))
+            try await Task.sleep(for: .seconds(Double.random(in: 0...took, using: &bench.rng)))
             kill(server.pid, SIGKILL)
-            let serverEnd = try server.wait(timeout: 60)
-            let pushed = try push.wait(timeout: 120)
+            let serverEnd = try await server.finished(timeout: 60)
+            let pushed = try await push.finished(timeout: 120)
             if serverEnd.signaled, !pushed.succeeded {
                 kills += 1
                 // The pusher is told in one line, and its own store is untouched.
                 #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
             }
-            try bench.expectIntact(store, "server killed (run \(i))")
+            try await bench.expectIntact(store, "server killed (run \(i))")
             let again = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: store)
             defer { if again.isRunning { kill(again.pid, SIGKILL) } }
             let url2 = "http://" + (try again.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
             if i == 0 {
-                took = try bench.seconds { try bench.ok(["sync", url2, "--token-file", bench.token], pusher) }
+                took = try await bench.seconds { _ = try await bench.ok(["sync", url2, "--token-file", bench.token], pusher) }
             } else {
-                try bench.ok(["sync", url2, "--token-file", bench.token], pusher)
+                try await bench.ok(["sync", url2, "--token-file", bench.token], pusher)
             }
             kill(again.pid, SIGTERM)
-            _ = try again.wait(timeout: 30)
-            #expect(try bench.digest(store) == digest, "run \(i)")
+            _ = try await again.finished(timeout: 30)
+            #expect(try await bench.digest(store) == digest, "run \(i)")
         }
         Self.report("sync (serving side)", kills: kills, of: Self.iterations)
     }
 
     @Test("bundle apply: killed anywhere, it keeps whole pages and applying again ends equal",
           .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
-    func bundleApply() throws {
+    func bundleApply() async throws {
         let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0xB0D1E)
         let source = bench.box.path("source.sqlite")
-        try bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
-        let digest = try bench.digest(source)
+        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
+        let digest = try await bench.digest(source)
         let bundle = bench.box.path("all.daftar-bundle")
-        try bench.ok(["bundle", "create", "--all", "--output", bundle], source)
+        try await bench.ok(["bundle", "create", "--all", "--output", bundle], source)
         let reference = bench.box.path("reference.sqlite")
-        try bench.ok(["init"], reference)
+        try await bench.ok(["init"], reference)
         let empty = bench.box.path("empty.sqlite")
         try bench.copy(reference, to: empty)
-        let took = try bench.seconds { try bench.ok(["bundle", "apply", bundle], reference) }
+        let took = try await bench.seconds { _ = try await bench.ok(["bundle", "apply", bundle], reference) }
         var kills = 0
         for i in 0..<Self.iterations {
             let store = bench.box.path("apply-\(i).sqlite")
             try bench.copy(empty, to: store)
-            if try bench.killed(["bundle", "apply", bundle], store, within: took) { kills += 1 }
-            try bench.expectIntact(store, "bundle apply killed (run \(i))")
-            try bench.ok(["bundle", "apply", bundle], store)
-            #expect(try bench.digest(store) == digest, "run \(i)")
+            if try await bench.killed(["bundle", "apply", bundle], store, within: took) { kills += 1 }
+            try await bench.expectIntact(store, "bundle apply killed (run \(i))")
+            try await bench.ok(["bundle", "apply", bundle], store)
+            #expect(try await bench.digest(store) == digest, "run \(i)")
         }
         Self.report("bundle apply", kills: kills, of: Self.iterations)
     }
 
     @Test("the reader's write API: killed while annotations are posted, the store verifies and keeps each one whole",
           .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
-    func readerWrites() throws {
+    func readerWrites() async throws {
         let bench = try Bench(articles: 20, seed: 0x4EAD)
         let prepared = bench.box.path("prepared.sqlite")
-        try bench.ok(["ingest", bench.corpus], prepared)
-        let articles = try bench.ok(["list", "--json"], prepared).jsonArray().compactMap { $0["id"] as? String }
+        try await bench.ok(["ingest", bench.corpus], prepared)
+        let articles = try await bench.ok(["list", "--json"], prepared).jsonArray().compactMap { $0["id"] as? String }
         // The first six scalars of each body: the passage the reader's page would send.
         var openings: [String: String] = [:]
         for article in articles {
-            let shown = try bench.ok(["show", article, "--json"], prepared).jsonObject()
+            let shown = try await bench.ok(["show", article, "--json"], prepared).jsonObject()
             let body = (shown["article"] as? [String: Any])?["body"] as? String ?? ""
             openings[article] = String(String.UnicodeScalarView(body.unicodeScalars.prefix(6)))
         }
@@ -260,13 +260,13 @@ struct CrashTests {
                 }
             }
             writer.start()
-            usleep(UInt32(Double.random(in: 0.2...2.0, using: &bench.rng) * 1e6))
+            try await Task.sleep(for: .seconds(Double.random(in: 0.2...2.0, using: &bench.rng)))
             kill(reader.pid, SIGKILL)
-            if try reader.wait(timeout: 60).signaled { kills += 1 }
-            while writer.isExecuting { usleep(10_000) }
-            try bench.expectIntact(store, "reader killed (run \(i))")
+            if try await reader.finished(timeout: 60).signaled { kills += 1 }
+            while writer.isExecuting { try await Task.sleep(for: .milliseconds(10)) }
+            try await bench.expectIntact(store, "reader killed (run \(i))")
             // Every annotation the reader answered for is there (the answer comes after the commit).
-            let count = try bench.box.run(["annotations", "--json"], store: store).jsonArray().count
+            let count = try await bench.box.finish(["annotations", "--json"], store: store).jsonArray().count
             let confirmed = answered.withLock { $0 }
             #expect(count >= confirmed, "run \(i): \(confirmed) answered, \(count) kept")
             posted += confirmed

@@ -28,7 +28,7 @@ struct SchemathesisTests {
     static let runs = (command != nil || ProcessInfo.processInfo.environment["CI"] == "true") && DaftarExecutable.path != nil
 
     /// Runs schemathesis over `schema` against `url` with `headers`; its exit status and output.
-    static func fuzz(_ schema: String, _ url: String, headers: [String], in box: CLISandbox) throws -> (status: Int32, output: String) {
+    static func fuzz(_ schema: String, _ url: String, headers: [String], in box: CLISandbox) async throws -> (status: Int32, output: String) {
         guard let command else { throw CLIError("schemathesis is not installed: `.ci/run` installs it from PyPI (pip install schemathesis)") }
         guard let root = DaftarExecutable.packageRoot else { throw CLIError("package root not found") }
         let process = Process()
@@ -42,6 +42,7 @@ struct SchemathesisTests {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }  // holding no thread meanwhile
         process.waitUntilExit()
         try handle.close()
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
@@ -52,18 +53,18 @@ struct SchemathesisTests {
     }
 
     @Test("serve answers as schema/sync-api.yaml says", .enabled(if: runs, "schemathesis is not installed (set $DAFTAR_SCHEMATHESIS); CI installs it"))
-    func syncAPI() throws {
+    func syncAPI() async throws {
         let setup = try ServeCLITests.Setup()
         let (server, url) = try setup.serve("127.0.0.1:0")
         defer { _ = try? ServeCLITests.stop(server) }
         let token = try String(contentsOfFile: setup.tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let (status, output) = try Self.fuzz("sync-api.yaml", url, headers: ["Authorization: Bearer \(token)"], in: setup.box)
+        let (status, output) = try await Self.fuzz("sync-api.yaml", url, headers: ["Authorization: Bearer \(token)"], in: setup.box)
         #expect(status == 0, "\(output.suffix(6000))")
         #expect(!output.contains(token), "the token reached schemathesis' report")
     }
 
     @Test("reader answers as schema/reader-api.yaml says", .enabled(if: runs, "schemathesis is not installed (set $DAFTAR_SCHEMATHESIS); CI installs it"))
-    func readerAPI() throws {
+    func readerAPI() async throws {
         let setup = try ServeCLITests.Setup()
         let reader = try setup.box.start(["reader", "--listen", "127.0.0.1:0", "--no-open"], store: setup.a)
         defer { if reader.isRunning { kill(reader.pid, SIGKILL) } }
@@ -71,7 +72,7 @@ struct SchemathesisTests {
         let origin = String(opened.split(separator: "/open")[0])
         let port = origin.split(separator: ":").last!
         let secret = String(opened.split(separator: "=").last!)
-        let (status, output) = try Self.fuzz(
+        let (status, output) = try await Self.fuzz(
             "reader-api.yaml", origin, headers: ["Cookie: daftar_reader_\(port)=\(secret)", "Origin: \(origin)"], in: setup.box)
         #expect(status == 0, "\(output.suffix(6000))")
     }

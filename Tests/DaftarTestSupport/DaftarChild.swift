@@ -110,6 +110,15 @@ public final class DaftarChild {
         throw DaftarTestError("daftar \(arguments.joined(separator: " ")) printed no \(prefix)… within \(Int(timeout)) s\n\(stdoutSoFar)\n\(stderrSoFar)")
     }
 
+    /// ``wait(timeout:)`` without holding a thread while the child runs: the task sleeps
+    /// between looks. Tests run many at once on a few threads, and in-process servers of other
+    /// tests need them; a long child (a crash run, a fuzzer) must not take one away.
+    public func finished(timeout: TimeInterval) async throws -> DaftarRun {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        return try wait(timeout: 0)
+    }
+
     /// Waits for the child to end; kills it and throws after `timeout` seconds.
     public func wait(timeout: TimeInterval) throws -> DaftarRun {
         let deadline = Date().addingTimeInterval(timeout)

@@ -62,6 +62,14 @@ final class CLISandbox {
         try DaftarChild(["--store", store] + arguments, in: directory, environment: environment(author: author, overrides))
     }
 
+    /// ``run(_:store:author:environment:timeout:)`` without holding a thread while it runs.
+    func finish(
+        _ arguments: [String], store: String, author: String = "sync-cli-tests", environment overrides: [String: String?] = [:],
+        timeout: TimeInterval = 180
+    ) async throws -> CLIResult {
+        try await start(arguments, store: store, author: author, environment: overrides).finished(timeout: timeout)
+    }
+
     /// Runs `daftar --store STORE ARGS…` to completion.
     func run(
         _ arguments: [String], store: String, author: String = "sync-cli-tests", environment overrides: [String: String?] = [:],
