@@ -99,6 +99,11 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // libFuzzer targets over what reads outside bytes (`.ci/fuzz` builds them with
+        // -sanitize=fuzzer); built plainly, it replays inputs: the crashes ever found, in a test.
+        .executableTarget(
+            name: "daftar-fuzz", dependencies: ["DaftarCore"], path: "Tests/DaftarFuzz", exclude: ["Seeds", "Regressions"]
+        ),
         // Benchmarks against raw-SQLite baselines: swift run -c release daftar-bench
         .executableTarget(
             name: "daftar-bench",

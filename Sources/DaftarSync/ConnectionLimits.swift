@@ -17,25 +17,28 @@ import Darwin
 ///
 /// - at most ``perAddress`` connections from one address (an IPv6 /64 counts as one address)
 ///   and ``total`` in all; a connection over either is answered 503 and closed at once;
-/// - a request's head must arrive whole within ``headSeconds`` of the connection opening or
-///   of the previous answer (an idle keep-alive connection is closed then too);
-/// - its body within ``bodySeconds`` of its head.
+/// - a connection that sends nothing is closed ``idleSeconds`` after it opened or after its
+///   previous answer;
+/// - a request's head must arrive whole within ``headSeconds`` of its first byte, and its body
+///   within ``bodySeconds`` of its head.
 ///
 /// The server's own work on a request has no deadline here: it has the request whole.
 public struct ConnectionLimits: Sendable {
     public var perAddress: Int
     public var total: Int
     public var headSeconds: Int64
+    public var idleSeconds: Int64
     public var bodySeconds: Int64
 
-    public init(perAddress: Int, total: Int, headSeconds: Int64, bodySeconds: Int64) {
-        (self.perAddress, self.total, self.headSeconds, self.bodySeconds) = (perAddress, total, headSeconds, bodySeconds)
+    public init(perAddress: Int, total: Int, headSeconds: Int64, idleSeconds: Int64, bodySeconds: Int64) {
+        (self.perAddress, self.total, self.headSeconds, self.idleSeconds, self.bodySeconds) =
+            (perAddress, total, headSeconds, idleSeconds, bodySeconds)
     }
 
     /// 128 per address (a team behind one NAT address syncs with one connection each), 1,024
-    /// in all (fewer when the process may not open that many files), a head within 10 s, a
-    /// body (at most 32 MiB) within 120 s.
-    public static let standard = ConnectionLimits(perAddress: 128, total: 1024, headSeconds: 10, bodySeconds: 120)
+    /// in all (fewer when the process may not open that many files), silent for at most 60 s,
+    /// a head within 10 s of its first byte, a body (at most 32 MiB) within 120 s.
+    public static let standard = ConnectionLimits(perAddress: 128, total: 1024, headSeconds: 10, idleSeconds: 60, bodySeconds: 120)
 
     /// ``total``, lowered to leave room under this process's open-file limit (raised to its
     /// hard limit first): running out of descriptors would refuse everyone, store files too.
@@ -141,7 +144,12 @@ struct AdmittedChannel<Base: ServerChildChannel>: ServerChildChannel {
         } else {
             channel.closeFuture.whenComplete { [counter] _ in counter.release(address) }
         }
-        return base.setup(channel: channel, logger: logger)
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            // Where bytes come in, before any decoding: the first byte of each request starts its head's clock.
+            let deadline = try channel.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self)
+            try channel.pipeline.syncOperations.addHandler(FirstByteHandler(deadline), position: .first)
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -173,8 +181,9 @@ final class RefusingHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 }
 
-/// Closes a connection whose request head does not arrive whole in time (from the connection
-/// opening or the previous answer), or whose body does not after its head.
+/// Closes a connection that stays silent too long (from opening, or from its previous answer),
+/// whose request head does not arrive whole in time from its first byte, or whose body does
+/// not arrive in time after its head.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -182,18 +191,26 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundOut = HTTPResponsePart
 
     private let head: TimeAmount
+    private let idle: TimeAmount
     private let body: TimeAmount
     private var timer: Scheduled<Void>?
+    /// Silent since the connection opened or its last answer: the next byte starts a head.
+    private var silent = true
+    /// Between a request's head and its end (an answer may come first, e.g. 413): its body's
+    /// deadline stands.
+    private var reading = false
+    private var channel: (any Channel)?
 
     init(_ limits: ConnectionLimits) {
         head = .seconds(limits.headSeconds)
+        idle = .seconds(limits.idleSeconds)
         body = .seconds(limits.bodySeconds)
     }
 
-    private func arm(_ amount: TimeAmount, _ context: ChannelHandlerContext) {
+    private func arm(_ amount: TimeAmount) {
         timer?.cancel()
-        let channel = context.channel
-        timer = context.eventLoop.scheduleTask(in: amount) { channel.close(promise: nil) }
+        guard let channel else { return }
+        timer = channel.eventLoop.scheduleTask(in: amount) { channel.close(promise: nil) }
     }
 
     private func disarm() {
@@ -201,26 +218,41 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         timer = nil
     }
 
+    /// Bytes came in (``FirstByteHandler``): after silence, the head's clock starts.
+    func bytesArrived() {
+        guard silent else { return }
+        silent = false
+        arm(head)
+    }
+
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { arm(head, context) }
+        channel = context.channel
+        if context.channel.isActive { arm(idle) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(head, context)
+        arm(idle)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head: arm(body, context)
+        case .head:
+            reading = true
+            arm(body)
         case .body: break
-        case .end: disarm()  // the request is whole: the server's work has no deadline here
+        case .end:
+            reading = false
+            disarm()  // the request is whole: the server's work has no deadline here
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(head, context) }  // answered: the next head, in time
+        if case .end = unwrapOutboundIn(data), !reading {  // answered: silence is allowed again, for a while
+            silent = true
+            arm(idle)
+        }
         context.write(data, promise: promise)
     }
 
@@ -229,5 +261,22 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+        channel = nil
+    }
+}
+
+/// Sits where bytes come in and tells the connection's ``RequestDeadlineHandler`` (same
+/// channel, same event loop).
+final class FirstByteHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    private let deadline: RequestDeadlineHandler
+
+    init(_ deadline: RequestDeadlineHandler) { self.deadline = deadline }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        deadline.bytesArrived()
+        context.fireChannelRead(data)
+    }
 }

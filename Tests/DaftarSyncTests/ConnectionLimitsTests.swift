@@ -12,7 +12,7 @@ import Glibc
 /// connect from other loopback addresses (127.0.0.2, 127.0.0.3) than the analyst (127.0.0.1).
 @Suite("Connections: idle and slow peers cannot starve a server")
 struct ConnectionLimitsTests {
-    static let limits = ConnectionLimits(perAddress: 128, total: 1024, headSeconds: 3, bodySeconds: 4)
+    static let limits = ConnectionLimits(perAddress: 128, total: 1024, headSeconds: 2, idleSeconds: 3, bodySeconds: 4)
 
     @Test("1,500 idle and 50 slowloris connections leave a normal client answered; over the limit is 503; late heads are cut")
     func idleAndSlowPeersDoNotStarve() async throws {
@@ -55,11 +55,11 @@ struct ConnectionLimitsTests {
             let refused = idle[1499].readAll(timeout: 2)
             #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
             #expect(refused.contains("connections open from your address"), "\(refused)")
-            #expect(idle[0].readAll(timeout: 0.2).isEmpty, "an admitted idle connection is held until its head is late")
+            #expect(idle[0].readAll(timeout: 0.2).isEmpty, "an admitted idle connection is held until it has been silent too long")
 
-            // Past the head deadline, idle and slow connections are closed by the server.
-            try await Task.sleep(for: .seconds(Self.limits.headSeconds + 1))
-            #expect(idle[0].isClosedByPeer(timeout: 2), "an idle connection outlived the head deadline")
+            // Past the deadlines (silence, and a head from its first byte), idle and slow connections are closed.
+            try await Task.sleep(for: .seconds(max(Self.limits.headSeconds, Self.limits.idleSeconds) + 1))
+            #expect(idle[0].isClosedByPeer(timeout: 2), "an idle connection outlived the silence deadline")
             #expect(slow[0].isClosedByPeer(timeout: 2), "a slowloris connection outlived the head deadline")
             let after = try await rawRequest(.GET, url + "/v1/heads", token: testToken)
             #expect(after.status == 200, "\(after)")

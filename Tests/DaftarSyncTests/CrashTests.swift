@@ -23,6 +23,9 @@ struct CrashTests {
         let token: String
         let corpus: String
         var rng: SplitMix64
+        /// The share of the uninterrupted run's time a kill may wait: halved whenever a run
+        /// finished first (the machine got faster than when it was timed).
+        var reach = 1.0
 
         init(articles: Int, seed: UInt64) throws {
             box = try CLISandbox()
@@ -57,9 +60,11 @@ struct CrashTests {
         /// seconds; true when the kill landed before it finished.
         func killed(_ arguments: [String], _ store: String, within window: Double, environment: [String: String?] = [:]) async throws -> Bool {
             let child = try box.start(arguments, store: store, environment: environment)
-            try await Task.sleep(for: .seconds(Double.random(in: 0...window, using: &rng)))
+            try await Task.sleep(for: .seconds(Double.random(in: 0...(window * reach), using: &rng)))
             kill(child.pid, SIGKILL)
-            return try await child.finished(timeout: 60).signaled
+            let signaled = try await child.finished(timeout: 60).signaled
+            if !signaled { reach /= 2 }
+            return signaled
         }
 
         /// The store opens and verifies (when it exists: a kill before the first write leaves none).

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import DaftarCore
 @testable import DaftarStore
 import DaftarSync
@@ -33,6 +34,12 @@ struct ManyClientsTests {
         defer { if child.isRunning { kill(child.pid, SIGKILL) } }
         let url = "http://" + (try child.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
         let probe = try HeadsProbe(port: Int(url.split(separator: ":").last!)!, token: testToken)
+        defer { _ = probe.stop() }  // a thread left asking would keep the test process alive
+        // One client for all 20, with a connection each (a process syncs once at a time; here 20 share one).
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(30), read: .seconds(120))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2 * clients)
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
 
         // Each client pulls the archive, annotates, and pushes — all at once; then a round more,
         // at once again, brings everyone's annotations to everyone.
@@ -40,7 +47,7 @@ struct ManyClientsTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (i, store) in stores.enumerated() {
                     group.addTask {
-                        let transport = HTTPTransport(baseURL: url, token: testToken, timeout: .seconds(120))
+                        let transport = HTTPTransport(baseURL: url, token: testToken, client: http, timeout: .seconds(120))
                         _ = try await SyncDriver.run(log: store, transport: transport)
                         guard round == 0 else { return }
                         let articles = try store.articles()
@@ -55,6 +62,7 @@ struct ManyClientsTests {
                 try await group.waitForAll()
             }
         }
+        try await http.shutdown()
         let (worst, asked, failures) = probe.stop()
         print("many clients: 20 clients, \(annotations) annotations each; GET /v1/heads worst \(worst) s of \(asked) asked")
         #expect(failures.isEmpty, "\(failures.prefix(3))")
@@ -106,8 +114,11 @@ final class HeadsProbe: @unchecked Sendable {
 
     /// Stops asking; the slowest answer in seconds, how many were asked, and any that were not 200.
     func stop() -> (worst: Double, asked: Int, failures: [String]) {
-        state.withLock { $0.stop = true }
-        done.wait()
+        let first = state.withLock { state in
+            defer { state.stop = true }
+            return !state.stop
+        }
+        if first { done.wait() }
         return state.withLock { ($0.worst, $0.asked, $0.failures) }
     }
 }
