@@ -116,7 +116,8 @@ enum Projector {
                 .execute(arguments: [id, event.origin.rawValue, event.seq])
             guard db.changesCount > 0 else { return }
             if states[id] == nil, states.count >= Self.heldAnnotations { try finish(db) }
-            var state = try states[id] ?? annotationState(id, db) ?? AnnotationState()
+            // Taken out while it changes: a copy still held here would make each change copy it whole.
+            var state = try states.removeValue(forKey: id) ?? annotationState(id, db) ?? AnnotationState()
             try state.apply(event) { clock in try changes(of: id, notCoveredBy: clock, db) }
             states[id] = state
         }
