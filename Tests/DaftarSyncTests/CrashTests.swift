@@ -15,7 +15,8 @@ import Glibc
 @Suite("Crash anywhere: SIGKILL at seeded moments", .serialized)
 struct CrashTests {
     static let iterations = Stress.pick(light: 3, ci: 6, full: 30)
-    static let built = DaftarExecutable.path != nil
+    static let needsDaftar: ConditionTrait = .enabled(
+        if: DaftarExecutable.path != nil, "the daftar executable is not built; run `swift build --build-tests` first")
 
     /// A sandbox with a token and a corpus of `articles` generated articles in `corpus/`.
     final class Bench: @unchecked Sendable {
@@ -47,6 +48,13 @@ struct CrashTests {
         }
 
         func digest(_ store: String) async throws -> String { try await ok(["digest"], store).stdout.trimmingCharacters(in: .whitespacesAndNewlines) }
+
+        /// `daftar serve` on a free loopback port with the token; the child and its URL.
+        func serve(_ store: String) throws -> (CLISandbox.Child, String) {
+            let server = try box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", token], store: store)
+            let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
+            return (server, url)
+        }
 
         /// A copy of a store that no process has open: its file, WAL and key.
         func copy(_ store: String, to copy: String) throws {
@@ -82,13 +90,20 @@ struct CrashTests {
         }
     }
 
+    /// A bench whose store `name` holds its corpus (batches of 25): the bench, the store, its digest.
+    static func archive(_ name: String, seed: UInt64) async throws -> (Bench, String, String) {
+        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: seed)
+        let store = bench.box.path(name + ".sqlite")
+        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], store)
+        return (bench, store, try await bench.digest(store))
+    }
+
     /// What each operation's runs came to, for the closing figures.
     static func report(_ operation: String, kills: Int, of iterations: Int) {
         print("crash: \(operation): \(kills) of \(iterations) runs killed before they finished; every store verified and finished equal")
     }
 
-    @Test("ingest: killed anywhere, the store keeps whole batches and ingesting again archives the same articles",
-          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    @Test("ingest: killed anywhere, the store keeps whole batches and ingesting again archives the same articles", CrashTests.needsDaftar)
     func ingest() async throws {
         let bench = try Bench(articles: Stress.pick(light: 200, ci: 300, full: 1000), seed: 0x1A6E57)
         let reference = bench.box.path("reference.sqlite")
@@ -110,8 +125,7 @@ struct CrashTests {
         Self.report("ingest", kills: kills, of: Self.iterations)
     }
 
-    @Test("rebuild: killed anywhere, the store is as before; rebuilding again gives the same digest",
-          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    @Test("rebuild: killed anywhere, the store is as before; rebuilding again gives the same digest", CrashTests.needsDaftar)
     func rebuild() async throws {
         let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x2EB0)
         let prepared = bench.box.path("prepared.sqlite")
@@ -131,16 +145,11 @@ struct CrashTests {
         Self.report("rebuild", kills: kills, of: Self.iterations)
     }
 
-    @Test("sync, the pulling side: killed anywhere, it keeps whole pages and the next sync ends equal",
-          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    @Test("sync, the pulling side: killed anywhere, it keeps whole pages and the next sync ends equal", CrashTests.needsDaftar)
     func syncPullingSide() async throws {
-        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x5C11)
-        let source = bench.box.path("source.sqlite")
-        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
-        let digest = try await bench.digest(source)
-        let server = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: source)
+        let (bench, source, digest) = try await Self.archive("source", seed: 0x5C11)
+        let (server, url) = try bench.serve(source)
         defer { if server.isRunning { kill(server.pid, SIGKILL) } }
-        let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
         let reference = bench.box.path("reference.sqlite")
         let took = try await bench.seconds { _ = try await bench.ok(["clone", url, "--token-file", bench.token], reference) }
         var kills = 0
@@ -158,13 +167,9 @@ struct CrashTests {
         Self.report("sync (pulling side)", kills: kills, of: Self.iterations)
     }
 
-    @Test("sync, the serving side: a server killed while a peer pushes keeps whole pages; served again, the push ends equal",
-          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    @Test("sync, the serving side: a server killed while a peer pushes keeps whole pages; served again, the push ends equal", CrashTests.needsDaftar)
     func syncServingSide() async throws {
-        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0x5E4E)
-        let pusher = bench.box.path("pusher.sqlite")
-        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], pusher)
-        let digest = try await bench.digest(pusher)
+        let (bench, pusher, digest) = try await Self.archive("pusher", seed: 0x5E4E)
         let empty = bench.box.path("empty.sqlite")
         try await bench.ok(["init"], empty)
         var kills = 0
@@ -172,8 +177,7 @@ struct CrashTests {
         for i in 0..<Self.iterations {
             let store = bench.box.path("served-\(i).sqlite")
             try bench.copy(empty, to: store)
-            let server = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: store)
-            let url = "http://" + (try server.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
+            let (server, url) = try bench.serve(store)
             let push = try bench.box.start(["sync", url, "--token-file", bench.token], store: pusher)
             try await Task.sleep(for: .seconds(Double.random(in: 0...took, using: &bench.rng)))
             kill(server.pid, SIGKILL)
@@ -185,9 +189,8 @@ struct CrashTests {
                 #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
             }
             try await bench.expectIntact(store, "server killed (run \(i))")
-            let again = try bench.box.start(["serve", "--listen", "127.0.0.1:0", "--token-file", bench.token], store: store)
+            let (again, url2) = try bench.serve(store)
             defer { if again.isRunning { kill(again.pid, SIGKILL) } }
-            let url2 = "http://" + (try again.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
             if i == 0 {
                 took = try await bench.seconds { _ = try await bench.ok(["sync", url2, "--token-file", bench.token], pusher) }
             } else {
@@ -200,13 +203,9 @@ struct CrashTests {
         Self.report("sync (serving side)", kills: kills, of: Self.iterations)
     }
 
-    @Test("bundle apply: killed anywhere, it keeps whole pages and applying again ends equal",
-          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    @Test("bundle apply: killed anywhere, it keeps whole pages and applying again ends equal", CrashTests.needsDaftar)
     func bundleApply() async throws {
-        let bench = try Bench(articles: Stress.pick(light: 300, ci: 400, full: 1500), seed: 0xB0D1E)
-        let source = bench.box.path("source.sqlite")
-        try await bench.ok(["ingest", bench.corpus, "--batch", "25"], source)
-        let digest = try await bench.digest(source)
+        let (bench, source, digest) = try await Self.archive("source", seed: 0xB0D1E)
         let bundle = bench.box.path("all.daftar-bundle")
         try await bench.ok(["bundle", "create", "--all", "--output", bundle], source)
         let reference = bench.box.path("reference.sqlite")
@@ -226,8 +225,7 @@ struct CrashTests {
         Self.report("bundle apply", kills: kills, of: Self.iterations)
     }
 
-    @Test("the reader's write API: killed while annotations are posted, the store verifies and keeps each one whole",
-          .enabled(if: built, "the daftar executable is not built; run `swift build --build-tests` first"))
+    @Test("the reader's write API: killed while annotations are posted, the store verifies and keeps each one whole", CrashTests.needsDaftar)
     func readerWrites() async throws {
         let bench = try Bench(articles: 20, seed: 0x4EAD)
         let prepared = bench.box.path("prepared.sqlite")
