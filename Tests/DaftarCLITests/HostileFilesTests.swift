@@ -68,4 +68,23 @@ struct HostileFilesTests {
         let list = try box.run("list", "--json")
         #expect(try list.jsonArray().count == 2)
     }
+
+    @Test("An enormous W3C file is refused by size before it is read, a FIFO without blocking; the store unchanged")
+    func hostileImports() throws {
+        let box = try Sandbox()
+        let ingest = try box.run("ingest", DaftarBinary.seedsDirectory)
+        #expect(ingest.status == 0, "\(ingest)")
+        let before = try box.run("digest").stdout
+        let huge = box.path("huge.json")
+        #expect(FileManager.default.createFile(atPath: huge, contents: nil))
+        #expect(truncate(huge, 65 << 20) == 0)
+        #expect(symlink(huge, box.path("link.json")) == 0)
+        #expect(mkfifo(box.path("pipe.json"), 0o600) == 0)
+        for (name, reason) in [("huge.json", "65 MiB is over the 64 MiB an import reads"), ("link.json", "65 MiB is over"),
+                               ("pipe.json", "not a regular file")] {
+            let run = try box.run("import", box.path(name), timeout: 60)
+            #expect(run.status == 1 && run.stderrLines.count == 1 && run.stderr.contains(reason), "\(run)")
+        }
+        #expect(try box.run("digest").stdout == before)
+    }
 }

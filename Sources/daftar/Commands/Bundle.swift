@@ -12,9 +12,9 @@ extension Daftar {
             commandName: "bundle",
             abstract: "Sync by file (USB stick, e-mail): write what another store lacks, check a bundle, apply one.",
             discussion: """
-                A bundle holds the same verified pages an HTTP sync sends, a header saying what the \\
-                receiver must already hold, and a SHA-256 over the pages. Applying is page by page, \\
-                each page one transaction; applying twice changes nothing. A truncated or altered \\
+                A bundle holds the same verified pages an HTTP sync sends, a header saying what the \
+                receiver must already hold, and a SHA-256 over the pages. Applying is page by page, \
+                each page one transaction; applying twice changes nothing. A truncated or altered \
                 file is refused before anything is applied.
 
                   daftar bundle create --all --output to-desk.daftar-bundle

@@ -145,7 +145,22 @@ struct Import: ParsableCommand {
         var articleTagsPresent: [String]
     }
 
+    /// The largest W3C file an import reads (about 100,000 annotations): it is parsed whole.
+    static let maxBytes = 64 << 20
+
     func run() throws {
+        // Judged before a byte is read: only a regular file, at most maxBytes (through links too).
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: (file as NSString).resolvingSymlinksInPath) else {
+            throw DaftarError(.badInput, "\(file): no such file, or it cannot be read")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw DaftarError(.badInput, "\(file): not a regular file (a folder, a pipe or a device); not read")
+        }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        guard size <= Self.maxBytes else {
+            throw DaftarError(
+                .tooLarge, "\(file): \(size >> 20) MiB is over the \(Self.maxBytes >> 20) MiB an import reads; split it into smaller files")
+        }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw DaftarError(.badInput, "\(file): no such file, or it cannot be read")
         }

@@ -9,13 +9,13 @@ extension Daftar {
         static let configuration = CommandConfiguration(
             abstract: "List replicas frozen because they signed two different histories (equivocation).",
             discussion: """
-                A replica is frozen only on a fork proof: two different events at one seq, each \\
-                authenticated by that replica's seal. For each, this shows both events (author, \\
-                time, type, and what it did when this store holds it), the last seq both histories \\
-                share, and what is held back: events of that replica after the shared seq, and \\
+                A replica is frozen only on a fork proof: two different events at one seq, each \
+                authenticated by that replica's seal. For each, this shows both events (author, \
+                time, type, and what it did when this store holds it), the last seq both histories \
+                share, and what is held back: events of that replica after the shared seq, and \
                 anything depending on them, are neither accepted nor sent.
 
-                Typical cause: a store restored from an old backup that wrote again before \\
+                Typical cause: a store restored from an old backup that wrote again before \
                 syncing. If the frozen replica is this store's own, sync tells you so.
                 """)
 

@@ -9,14 +9,14 @@ extension Daftar {
         static let configuration = CommandConfiguration(
             abstract: "Give this store a new identity after its replica signed two histories (restored from an old backup?).",
             discussion: """
-                When a store restored from an old backup writes again, its replica holds events \\
-                that contradict the ones it wrote before the backup was restored: peers prove the \\
-                fork and freeze that replica, and `sync` tells you. `rekey` then makes a new store \\
-                at the same path with a new identity: it keeps everything except this replica's \\
-                own events after the last seq both histories share, and re-issues that work \\
-                (ingests, annotations, edits, tags, deletes) under the new identity. Sync \\
-                afterwards: the other history arrives from peers, your re-issued work reaches \\
-                them, and nothing is lost or held twice. The old store file and key are kept as \\
+                When a store restored from an old backup writes again, its replica holds events \
+                that contradict the ones it wrote before the backup was restored: peers prove the \
+                fork and freeze that replica, and `sync` tells you. `rekey` then makes a new store \
+                at the same path with a new identity: it keeps everything except this replica's \
+                own events after the last seq both histories share, and re-issues that work \
+                (ingests, annotations, edits, tags, deletes) under the new identity. Sync \
+                afterwards: the other history arrives from peers, your re-issued work reaches \
+                them, and nothing is lost or held twice. The old store file and key are kept as \
                 STORE.before-rekey.
                 """)
 
