@@ -52,15 +52,15 @@ struct ConnectionLimitsTests {
             #expect(try client.digest() == store.digest())
 
             // Over the per-address limit: a whole 503 answer naming the reason, then closed.
-            let refused = idle[1499].readAll(timeout: 2)
+            let refused = idle[1499].readAll(timeout: 15)
             #expect(refused.hasPrefix("HTTP/1.1 503"), "\(refused)")
             #expect(refused.contains("connections open from your address"), "\(refused)")
             #expect(idle[0].readAll(timeout: 0.2).isEmpty, "an admitted idle connection is held until it has been silent too long")
 
             // Past the deadlines (silence, and a head from its first byte), idle and slow connections are closed.
             try await Task.sleep(for: .seconds(max(Self.limits.headSeconds, Self.limits.idleSeconds) + 1))
-            #expect(idle[0].isClosedByPeer(timeout: 2), "an idle connection outlived the silence deadline")
-            #expect(slow[0].isClosedByPeer(timeout: 2), "a slowloris connection outlived the head deadline")
+            #expect(idle[0].isClosedByPeer(timeout: 15), "an idle connection outlived the silence deadline")
+            #expect(slow[0].isClosedByPeer(timeout: 15), "a slowloris connection outlived the head deadline")
             let after = try await rawRequest(.GET, url + "/v1/heads", token: testToken)
             #expect(after.status == 200, "\(after)")
         }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import DaftarCore
 @testable import DaftarStore
 import DaftarSync
@@ -35,34 +34,30 @@ struct ManyClientsTests {
         let url = "http://" + (try child.line(startingWith: "listening on http://", timeout: 60)).trimmingCharacters(in: .whitespaces)
         let probe = try HeadsProbe(port: Int(url.split(separator: ":").last!)!, token: testToken)
         defer { _ = probe.stop() }  // a thread left asking would keep the test process alive
-        // One client for all 20, with a connection each (a process syncs once at a time; here 20 share one).
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(30), read: .seconds(120))
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2 * clients)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-
-        // Each client pulls the archive, annotates, and pushes — all at once; then a round more,
-        // at once again, brings everyone's annotations to everyone.
-        for round in 0..<2 {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for (i, store) in stores.enumerated() {
-                    group.addTask {
-                        let transport = HTTPTransport(baseURL: url, token: testToken, client: http, timeout: .seconds(120))
-                        _ = try await SyncDriver.run(log: store, transport: transport)
-                        guard round == 0 else { return }
-                        let articles = try store.articles()
-                        for n in 0..<annotations {
-                            _ = try store.annotate(
-                                article: articles[(i * annotations + n) % articles.count].id, target: .positions(start: n % 30, end: n % 30 + 9),
-                                note: "تحلیلگر \(i)، یادداشت \(n)")
-                        }
-                        _ = try await SyncDriver.run(log: store, transport: transport)
-                    }
-                }
-                try await group.waitForAll()
+        // Each client is a `daftar sync` process of its own, as an analyst's would be: in this
+        // process, 20 syncing stores would hold the few threads other tests' servers need.
+        func syncAll(_ round: String) async throws {
+            let children = try stores.indices.map { i in
+                try box.start(["sync", url, "--token-file", token], store: fixture.path("client\(i)"), author: "analyst-\(i)")
+            }
+            for (i, child) in children.enumerated() {
+                let run = try await child.finished(timeout: 300)
+                #expect(run.succeeded, "\(round), client \(i): \(run)")
             }
         }
-        try await http.shutdown()
+        // All pull the archive at once; each annotates; all push at once; all pull the others' at once.
+        try await syncAll("first pull")
+        for (i, store) in stores.enumerated() {
+            let articles = try store.articles()
+            for n in 0..<annotations {
+                _ = try store.annotate(
+                    article: articles[(i * annotations + n) % articles.count].id, target: .positions(start: n % 30, end: n % 30 + 9),
+                    note: "تحلیلگر \(i)، یادداشت \(n)")
+            }
+            await Task.yield()
+        }
+        try await syncAll("push")
+        try await syncAll("last pull")
         let (worst, asked, failures) = probe.stop()
         print("many clients: 20 clients, \(annotations) annotations each; GET /v1/heads worst \(worst) s of \(asked) asked")
         #expect(failures.isEmpty, "\(failures.prefix(3))")
