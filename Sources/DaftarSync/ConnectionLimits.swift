@@ -105,15 +105,19 @@ final class ConnectionCounter: Sendable {
         }
     }
 
-    /// The address a connection is counted under: its IP address, or an IPv6 address's /64.
+    /// The address a connection is counted under: its IP address, or an IPv6 address's /64
+    /// (an IPv4 address mapped into IPv6, as a dual-stack listener sees it, counts as itself).
     static func key(of address: SocketAddress?) -> String {
         switch address {
         case .v4?:
             return address?.ipAddress ?? "v4"
         case .v6(let v6)?:
-            var bytes = v6.address.sin6_addr
-            let prefix = withUnsafeBytes(of: &bytes) { Array($0.prefix(8)) }
-            return prefix.map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
+            var raw = v6.address.sin6_addr
+            let bytes = withUnsafeBytes(of: &raw) { Array($0) }
+            if bytes[..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+                return bytes[12...].map(String.init).joined(separator: ".")
+            }
+            return bytes.prefix(8).map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
         default:
             return "local"
         }

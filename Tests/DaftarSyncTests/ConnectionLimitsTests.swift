@@ -92,6 +92,9 @@ struct ConnectionLimitsTests {
         let b = ConnectionCounter.key(of: try .init(ipAddress: "2001:db8:1:2:ffff::9", port: 1))
         let c = ConnectionCounter.key(of: try .init(ipAddress: "2001:db8:1:3::1", port: 1))
         #expect(a == b && a != c)
+        // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d: each counts as its own address.
+        #expect(ConnectionCounter.key(of: try .init(ipAddress: "::ffff:192.0.2.7", port: 1)) == "192.0.2.7")
+        #expect(ConnectionCounter.key(of: try .init(ipAddress: "::ffff:192.0.2.8", port: 1)) == "192.0.2.8")
         let counter = ConnectionCounter(perAddress: 2, total: 3)
         #expect(counter.admit("x") == nil && counter.admit("x") == nil)
         #expect(counter.admit("x")?.contains("from your address") == true)
