@@ -59,6 +59,11 @@ struct SyncHTTPTests {
                 let push = try await rawRequest(.POST, url + "/v1/push", token: nil, body: Array(#"{"events":[]}"#.utf8), headers: headers)
                 #expect(push.status == 401, "\(label): \(push)")
             }
+            // A token in the query string is no token (it would end up in logs and histories).
+            for query in ["?token=", "?access_token=", "?bearer="] {
+                let heads = try await rawRequest(.GET, url + "/v1/heads" + query + testToken, token: nil)
+                #expect(heads.status == 401, "\(query): \(heads)")
+            }
             // The right one works.
             let ok = try await rawRequest(.GET, url + "/v1/heads", token: testToken)
             #expect(ok.status == 200, "\(ok)")
