@@ -40,6 +40,12 @@ public struct ConnectionLimits: Sendable {
     /// a head within 10 s of its first byte, a body (at most 32 MiB) within 120 s.
     public static let standard = ConnectionLimits(perAddress: 128, total: 1024, headSeconds: 10, idleSeconds: 60, bodySeconds: 120)
 
+    /// How many connections the kernel queues for the server to accept: as many as it admits.
+    /// With fewer (Hummingbird's default is 256), a flood of connections fills the queue and the
+    /// kernel drops what comes next — an honest client's too, or leaves it half-open, told
+    /// nothing, until the queue drains.
+    public var backlog: Int { total }
+
     /// ``total``, lowered to leave room under this process's open-file limit (raised to its
     /// hard limit first): running out of descriptors would refuse everyone, store files too.
     var totalWithinFileLimit: Int {

@@ -136,7 +136,7 @@ public func buildApplication(
     return Application(
         router: buildRouter(service: service, authenticate: authenticate, accessLog: accessLog),
         server: .http1(limits: limits, tls: tls),
-        configuration: .init(address: .hostname(host, port: port), serverName: "daftar"),
+        configuration: .init(address: .hostname(host, port: port), serverName: "daftar", backlog: limits.backlog),
         onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
         logger: logger)
 }

@@ -131,8 +131,9 @@ public final class WebDriver: @unchecked Sendable {
         return data
     }
 
-    /// Waits (polling) until `script` returns true, up to `seconds`.
-    public func wait(_ script: String, seconds: Double = 10, _ what: String) async throws {
+    /// Waits (polling) until `script` returns true, up to `seconds` (generous: a loaded CI
+    /// machine has taken over 10 s to answer a reader's request).
+    public func wait(_ script: String, seconds: Double = 30, _ what: String) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try await execute(script) as? Bool == true { return }

@@ -232,7 +232,7 @@ public func buildReaderApplication(
     return Application(
         router: try buildReaderRouter(api: ReaderAPI(store: store), access: access),
         server: .http1(limits: .standard),
-        configuration: .init(address: .hostname(access.host, port: port), serverName: "daftar-reader"),
+        configuration: .init(address: .hostname(access.host, port: port), serverName: "daftar-reader", backlog: ConnectionLimits.standard.backlog),
         onServerRunning: { channel in
             let bound = channel.localAddress?.port ?? port
             access.port = bound
