@@ -1,6 +1,9 @@
 import DaftarCore
 import Foundation
 import GRDB
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What `rekey` did.
 public struct RekeyReport: Sendable, Codable {
@@ -28,8 +31,14 @@ extension Store {
     /// blocks the other one, which then arrives by sync like any replica's events; so nothing
     /// the analyst wrote is lost and nothing is held twice. The old file and key are kept beside
     /// it (`PATH.before-rekey`).
+    ///
+    /// Killed at any moment, it leaves either the old store untouched or a whole new one staged
+    /// in `PATH.rekey` (with what it did, in `report.json`) that the next `rekey` puts in place;
+    /// until then the store refuses to open (``interruptedRekey(at:)``) rather than pair the new
+    /// file with the old key or create an empty store with yet another identity.
     public static func rekey(at path: String, now: @escaping @Sendable () -> Int64 = Store.systemClock) throws -> RekeyReport {
         let fm = FileManager.default
+        if fm.fileExists(atPath: path + stagedRekey) { return try finishRekey(at: path) }
         let old = try Store.open(at: path, forWriting: true, create: false, now: now)
         guard let identity = old.identity else { preconditionFailure("opened for writing without an identity") }
         let own = identity.origin
@@ -76,10 +85,12 @@ extension Store {
         }
         try old.writer.close()
 
-        // Build the new store beside the old one, then swap them.
-        let temporary = path + ".rekey-\(UInt32.random(in: 0...UInt32.max))"
-        // A store is its file, SQLite's companions, and the key.
-        let files = ["", "-wal", "-shm", ".key"]
+        // Build the new store in a folder beside the old one (what a killed rekey left there
+        // is incomplete: it goes), name the folder as staged once the store is whole, then swap.
+        let building = path + ".rekey-partial"
+        try? fm.removeItem(atPath: building)
+        try fm.createDirectory(atPath: building, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        let temporary = building + "/" + (path as NSString).lastPathComponent
         do {
             let fresh = try Store.open(at: temporary, forWriting: true, create: true, now: now)
             try fresh.writer.write { db in
@@ -103,19 +114,83 @@ extension Store {
             let drafts = abandoned.compactMap { event in event.data.map { EventDraft(type: event.type, data: $0) } }
             try fresh.commit(drafts)
             let newReplica = fresh.identity!.origin.rawValue
+            // Everything folded into the file, the WAL emptied: the new store is its file and key.
+            try fresh.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
             try fresh.writer.close()
-
-            for suffix in files where fm.fileExists(atPath: path + suffix) {
-                try fm.moveItem(atPath: path + suffix, toPath: backup + suffix)
+            let walSize = (try? fm.attributesOfItem(atPath: temporary + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+            guard walSize == 0 else {
+                throw DaftarError(.badStore, "the new store at \(temporary) kept \(walSize) bytes in its WAL after closing; the old store is unchanged")
             }
-            for suffix in files where fm.fileExists(atPath: temporary + suffix) {
-                try fm.moveItem(atPath: temporary + suffix, toPath: path + suffix)
-            }
-            return RekeyReport(
+            for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: temporary + suffix) }
+            let report = RekeyReport(
                 oldReplica: own.rawValue, newReplica: newReplica, agreed: fork.agreed, reissued: drafts.count, dropped: dropped, backup: backup)
+            try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: building + "/" + rekeyReport), options: .atomic)
+            try renameReplacing(building, path + stagedRekey)
         } catch {
-            for suffix in files { try? fm.removeItem(atPath: temporary + suffix) }
+            try? fm.removeItem(atPath: building)
             throw error
         }
+        return try finishRekey(at: path)
+    }
+
+    /// Where a whole new store waits to replace the old one (a folder), and the report in it.
+    static let stagedRekey = ".rekey"
+    static let rekeyReport = "report.json"
+
+    /// The message for a store whose rekey was killed while swapping files (nil if none was):
+    /// the store must not be opened until `rekey` has finished.
+    static func interruptedRekey(at path: String) -> String? {
+        guard FileManager.default.fileExists(atPath: path + stagedRekey) else { return nil }
+        return "a rekey of the store at \(path) was interrupted; run `daftar rekey` again to finish it (nothing is lost: the new store waits in \(path + stagedRekey))"
+    }
+
+    /// Puts a staged store in place of the old one; every step may be repeated after a kill.
+    /// The old file and key are first linked to the backup names (the old store stays whole
+    /// until it is replaced; the key, linked last, marks the backup whole), then the new file
+    /// and the new key are renamed over the old ones, and the staging folder goes.
+    private static func finishRekey(at path: String) throws -> RekeyReport {
+        let fm = FileManager.default
+        let staged = path + stagedRekey
+        let name = (path as NSString).lastPathComponent
+        let report: RekeyReport
+        do {
+            report = try JSONDecoder().decode(RekeyReport.self, from: Data(contentsOf: URL(fileURLWithPath: staged + "/" + rekeyReport)))
+        } catch {
+            throw DaftarError(.badStore, "the staged rekey in \(staged) has no readable report.json; the old store and key are untouched beside it — move \(staged) away to keep them")
+        }
+        let backup = report.backup
+        let newFile = staged + "/" + name
+        if fm.fileExists(atPath: newFile), !fm.fileExists(atPath: backup + ".key") {
+            for suffix in ["", "-wal", "-shm", ".key"] where fm.fileExists(atPath: path + suffix) {
+                try? fm.removeItem(atPath: backup + suffix)  // a link made before a kill
+                try fm.linkItem(atPath: path + suffix, toPath: backup + suffix)
+            }
+            try syncFolder(of: path)
+        }
+        if fm.fileExists(atPath: newFile) {
+            // The old store's companions are in the backup; beside the new file they would be read as its own.
+            for suffix in ["-wal", "-shm"] { try? fm.removeItem(atPath: path + suffix) }
+            try renameReplacing(newFile, path)
+        }
+        if fm.fileExists(atPath: newFile + ".key") { try renameReplacing(newFile + ".key", path + ".key") }
+        try syncFolder(of: path)
+        try fm.removeItem(atPath: staged)
+        return report
+    }
+
+    /// `rename(2)`: `from` takes `to`'s place in one step, replacing what was there.
+    private static func renameReplacing(_ from: String, _ to: String) throws {
+        guard Glibc.rename(from, to) == 0 else {
+            throw DaftarError(.badStore, "cannot move \(from) to \(to): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Makes the folder holding `path` durable (its renames survive a power cut).
+    private static func syncFolder(of path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        let descriptor = Glibc.open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        _ = fsync(descriptor)
     }
 }

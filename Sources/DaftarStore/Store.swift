@@ -180,6 +180,7 @@ public struct Store: Sendable {
         guard !path.isEmpty else {
             throw DaftarError(.badStore, "the store path is empty; give the path of a store file")
         }
+        if let interrupted = interruptedRekey(at: path) { throw DaftarError(.badStore, interrupted) }
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDirectory)

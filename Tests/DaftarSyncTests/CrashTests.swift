@@ -225,6 +225,118 @@ struct CrashTests {
         Self.report("bundle apply", kills: kills, of: Self.iterations)
     }
 
+    @Test("rekey: killed anywhere, the store is the old one or refuses to open until rekey finishes; then nothing is lost", CrashTests.needsDaftar)
+    func rekey() async throws {
+        // A store restored from a backup, written to, synced: its fork proven and located.
+        let (bench, original, _) = try await Self.archive("original", seed: 0x4E6E)
+        let prepared = bench.box.path("prepared.sqlite")
+        try bench.copy(original, to: prepared)
+        let hub = bench.box.path("hub.sqlite")
+        try await bench.ok(["init"], hub)
+        let (server, url) = try bench.serve(hub)
+        defer { if server.isRunning { kill(server.pid, SIGKILL) } }
+        let sync = ["sync", url, "--token-file", bench.token]
+        let article = try #require(try await bench.ok(["list", "--json"], original).jsonArray().first?["id"] as? String)
+        try await bench.ok(sync, original)
+        for n in 0..<2 { try await bench.ok(["annotate", article, "--start", "\(n)", "--end", "\(n + 10)", "--note", "اصل \(n)"], original) }
+        try await bench.ok(sync, original)
+        for n in 0..<3 { try await bench.ok(["annotate", article, "--start", "\(n + 5)", "--end", "\(n + 15)", "--note", "نسخه \(n)"], prepared) }
+        let found = try await bench.box.finish(sync, store: prepared)
+        #expect(found.status == 1 && found.stderr.contains("rekey"), "\(found)")
+        kill(server.pid, SIGTERM)
+        _ = try await server.finished(timeout: 30)
+        let before = try await bench.digest(prepared)
+
+        func notes(_ store: String) async throws -> [String] {
+            try await bench.ok(["annotations", "--json"], store).jsonArray().compactMap { $0["note"] as? String }.sorted()
+        }
+        let reference = bench.box.path("reference.sqlite")
+        try bench.copy(prepared, to: reference)
+        var expected: [String: Any] = [:]
+        let took = try await bench.seconds { expected = try await bench.ok(["rekey", "--json"], reference).jsonObject() }
+        let expectedNotes = try await notes(reference)
+        var kills = 0, refusedMeanwhile = 0
+        for i in 0..<Self.iterations {
+            let store = bench.box.path("rekey-\(i).sqlite")
+            try bench.copy(prepared, to: store)
+            guard try await bench.killed(["rekey"], store, within: took) else { continue }
+            kills += 1
+            // Killed: the store is either the old one, whole, or refuses to open until rekey finishes.
+            let status = try await bench.box.finish(["status"], store: store)
+            if !status.succeeded {
+                refusedMeanwhile += 1
+                #expect(status.stderr.contains("run `daftar rekey` again"), "run \(i): \(status)")
+            }
+            let report = try await bench.ok(["rekey", "--json"], store).jsonObject()
+            #expect(report["reissued"] as? Int == expected["reissued"] as? Int && report["agreed"] as? Int == expected["agreed"] as? Int, "run \(i): \(report)")
+            try await bench.expectIntact(store, "rekey killed (run \(i))")
+            #expect(try await notes(store) == expectedNotes, "run \(i)")
+            #expect(try await bench.digest(store + ".before-rekey") == before, "run \(i): the old store was not kept whole")
+            for leftover in [".rekey", ".rekey-partial"] {
+                #expect(!FileManager.default.fileExists(atPath: store + leftover), "run \(i): \(leftover) left behind")
+            }
+        }
+        print("crash: rekey: \(kills) of \(Self.iterations) runs killed before they finished (\(refusedMeanwhile) mid-swap, refused until finished); every store verified, nothing lost")
+    }
+
+    @Test("a hub killed mid-push keeps whole pages in PostgreSQL; served again, the push ends equal",
+          CrashTests.needsDaftar, .enabled(if: HubFixture.shouldRun, HubFixture.skipReason))
+    func hubMidPush() async throws {
+        let (bench, pusher, digest) = try await Self.archive("pusher", seed: 0x4B0B)
+        /// `daftar hub serve` on a free loopback port over `database`: the child and its URL.
+        func serveHub(_ database: String) throws -> (CLISandbox.Child, String) {
+            let hub = try bench.box.start(["hub", "serve", "--database", database, "--listen", "127.0.0.1:0"], store: pusher)
+            let line = try hub.line(startingWith: "hub listening on ", timeout: 60)
+            return (hub, String(line.split(separator: " ")[0]))
+        }
+        /// A hub over a new database, a token for the pusher: `body` gets the database's URL and the token file.
+        func withHub(_ n: Int, _ body: (String, String) async throws -> Void) async throws {
+            try await HubFixture.withDatabaseURL { _, database in
+                let token = try await bench.ok(["hub", "token", "add", "pusher", "--database", database], pusher).stdout
+                try await body(database, try bench.box.writeSecret("hub-token-\(n)", token))
+            }
+        }
+        func stop(_ child: CLISandbox.Child) async throws {
+            if child.isRunning { kill(child.pid, SIGTERM) }
+            _ = try await child.finished(timeout: 30)
+        }
+
+        var took = 0.0
+        try await withHub(-1) { database, token in
+            let (hub, url) = try serveHub(database)
+            took = try await bench.seconds { _ = try await bench.ok(["sync", url, "--token-file", token], pusher) }
+            try await stop(hub)
+        }
+        var kills = 0
+        let iterations = Stress.pick(light: 2, ci: 4, full: 20)
+        for i in 0..<iterations {
+            try await withHub(i) { database, token in
+                let (hub, url) = try serveHub(database)
+                let push = try bench.box.start(["sync", url, "--token-file", token], store: pusher)
+                try await Task.sleep(for: .seconds(Double.random(in: 0...took, using: &bench.rng)))
+                kill(hub.pid, SIGKILL)
+                let hubEnd = try await hub.finished(timeout: 60)
+                let pushed = try await push.finished(timeout: 120)
+                if hubEnd.signaled, !pushed.succeeded {
+                    kills += 1
+                    #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
+                }
+                // What the hub kept, cloned: every origin ends on a seal (whole pages only).
+                let (again, url2) = try serveHub(database)
+                let kept = bench.box.path("kept-\(i).sqlite")
+                try await bench.ok(["clone", url2, "--token-file", token], kept)
+                try await bench.expectIntact(kept, "hub killed (run \(i))")
+                // Pushed again, the hub ends with everything: a clone of it is the pusher's store.
+                try await bench.ok(["sync", url2, "--token-file", token], pusher)
+                let final = bench.box.path("final-\(i).sqlite")
+                try await bench.ok(["clone", url2, "--token-file", token], final)
+                #expect(try await bench.digest(final) == digest, "run \(i)")
+                try await stop(again)
+            }
+        }
+        Self.report("hub (serving a push)", kills: kills, of: iterations)
+    }
+
     @Test("the reader's write API: killed while annotations are posted, the store verifies and keeps each one whole", CrashTests.needsDaftar)
     func readerWrites() async throws {
         let bench = try Bench(articles: 20, seed: 0x4EAD)

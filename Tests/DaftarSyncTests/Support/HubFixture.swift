@@ -25,6 +25,11 @@ enum HubFixture {
 
     /// Runs `body` with a fresh, migrated database of its own (dropped after).
     static func withDatabase<T: Sendable>(_ body: (HubDatabase) async throws -> T) async throws -> T {
+        try await withDatabaseURL { database, _ in try await body(database) }
+    }
+
+    /// ``withDatabase(_:)``, with the database's URL too (for `daftar hub` processes).
+    static func withDatabaseURL<T: Sendable>(_ body: (HubDatabase, String) async throws -> T) async throws -> T {
         let name = "daftar_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let admin = try HubDatabase(url: try url(database: "postgres"))
         try await admin.withClient(maximumConnections: 1) { client in
@@ -33,7 +38,7 @@ enum HubFixture {
         let database = try HubDatabase(url: try url(database: name))
         do {
             try await database.withClient(maximumConnections: 1) { try await HubSchema.migrate($0) }
-            let result = try await body(database)
+            let result = try await body(database, try url(database: name))
             try await drop(name, admin)
             return result
         } catch {
