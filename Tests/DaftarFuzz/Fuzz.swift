@@ -2,14 +2,17 @@ import DaftarCore
 import Foundation
 
 /// What the fuzzer feeds (issue: fuzzing): each reader of bytes from outside — a peer's event,
-/// a pushed or pulled page, a pull request, a W3C import, a search query, an article file —
+/// a pushed or pulled page, a bundle file, a pull request, a W3C import, a search query, an article file —
 /// given arbitrary bytes. Refusing them is the point; only a crash, a hang or a leak is a find.
 ///
 /// Built with `-sanitize=fuzzer -DFUZZING` (`.ci/fuzz`) this is a libFuzzer target, the one
 /// named by `$DAFTAR_FUZZ_TARGET`; built plainly (as `swift build` does) it replays files:
 /// `daftar-fuzz TARGET FILE_OR_FOLDER…` — the regression test replays every crash ever found.
 enum FuzzTarget: String, CaseIterable {
-    case event, page, pull, w3c, query, article
+    case event, page, bundle, pull, w3c, query, article
+
+    /// Where the bundle target writes its input: the bundle reader reads files.
+    static let bundleFile = NSTemporaryDirectory() + "daftar-fuzz-\(getpid()).bundle"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -23,6 +26,12 @@ enum FuzzTarget: String, CaseIterable {
             if let events = try? SyncWire.events(json["events"]) { _ = try? ReceivePlanner.verify(events) }
             _ = try? Page(json: json)
             for case .proof(let proof) in SyncWire.forkClaims(json["forks"]) { _ = try? proof.verify() }
+        case .bundle:
+            guard FileManager.default.createFile(atPath: Self.bundleFile, contents: Data(bytes)),
+                let bundle = try? BundleFile.read(Self.bundleFile), var pages = try? bundle.pages()
+            else { return }
+            _ = bundle.header.missing(from: VersionVector())
+            while (try? pages.next()) != nil {}
         case .pull:
             guard let json = try? JSONValue.parse(bytes) else { return }
             _ = try? PullRequest(json: json)

@@ -6,7 +6,7 @@ import Testing
 /// replayed through the same targets by the plainly built `daftar-fuzz` (issue: fuzzing).
 @Suite("Fuzz finds stay fixed")
 struct FuzzRegressionTests {
-    static let targets = ["event", "page", "pull", "w3c", "query", "article"]
+    static let targets = ["event", "page", "bundle", "pull", "w3c", "query", "article"]
     static var binary: String? {
         DaftarExecutable.path.map { ($0 as NSString).deletingLastPathComponent + "/daftar-fuzz" }
             .flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }

@@ -17,7 +17,9 @@ extension Daftar {
                 (ingests, annotations, edits, tags, deletes) under the new identity. Sync \
                 afterwards: the other history arrives from peers, your re-issued work reaches \
                 them, and nothing is lost or held twice. The old store file and key are kept as \
-                STORE.before-rekey.
+                STORE.before-rekey. If rekey is killed midway, run it again: it starts over, \
+                or finishes swapping in the new store it had made (the store refuses to open \
+                until then).
                 """)
 
         @ParentCommand var daftar: Daftar

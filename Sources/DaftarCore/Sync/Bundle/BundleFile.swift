@@ -1,5 +1,4 @@
 import Crypto
-import DaftarCore
 import Foundation
 
 /// A bundle file (``BundleWriter`` describes the format), checked whole before anything of it
@@ -51,24 +50,41 @@ public struct BundleFile: Sendable {
     /// Calls `body` with each page in order, its events verified (hashes, chains, seals) and
     /// its fork claims; throws naming the first bad page.
     public func forEachPage(_ body: (Int, VerifiedPage, [ForkClaim]) async throws -> Void) async throws {
+        var pages = try self.pages()
+        while let (index, verified, claims) = try pages.next() {
+            try await body(index, verified, claims)
+        }
+    }
+
+    /// The pages in order, each read and verified when asked for.
+    public func pages() throws -> Pages {
         guard let reader = LineReader(path: path) else { throw DaftarError(.badInput, "cannot read bundle \(path)") }
         _ = try reader.next()  // the header
-        for index in 0..<pageCount {
+        return Pages(bundle: self, reader: reader)
+    }
+
+    public struct Pages {
+        let bundle: BundleFile
+        let reader: LineReader
+        var index = 0
+
+        /// The next page (its index, events verified, fork claims), nil after the last; throws
+        /// naming a bad page.
+        public mutating func next() throws -> (Int, VerifiedPage, [ForkClaim])? {
+            let (path, pageCount) = (bundle.path, bundle.pageCount)
+            guard index < pageCount else { return nil }
             guard let line = try reader.next() else {
                 throw DaftarError(.badInput, "bundle \(path) changed while it was read; nothing more was applied")
             }
-            let verified: VerifiedPage
-            let claims: [ForkClaim]
+            defer { index += 1 }
             do {
                 let page = try Page(json: try JSONValue.parse(line.line))
-                verified = try ReceivePlanner.verify(page.events)
-                claims = page.forkClaims
+                return (index, try ReceivePlanner.verify(page.events), page.forkClaims)
             } catch let error as DaftarError {
                 throw DaftarError(.invalidEvent, "bundle \(path), page \(index + 1) of \(pageCount): \(error.message)", cause: error)
             } catch {
                 throw DaftarError(.badInput, "bundle \(path), page \(index + 1) of \(pageCount) is not valid JSON")
             }
-            try await body(index, verified, claims)
         }
     }
 

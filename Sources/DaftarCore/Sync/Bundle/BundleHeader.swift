@@ -1,4 +1,3 @@
-import DaftarCore
 
 /// The first line of a bundle file: who made it, what the receiver must already hold, and what
 /// it brings (DESIGN §5).

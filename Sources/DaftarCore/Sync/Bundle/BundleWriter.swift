@@ -1,5 +1,4 @@
 import Crypto
-import DaftarCore
 import Foundation
 
 /// Writes a bundle file: what a receiver holding `since` lacks, as the same verified pages an
