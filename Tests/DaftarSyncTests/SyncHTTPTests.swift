@@ -226,6 +226,54 @@ struct SyncHTTPTests {
         #expect(try served.snapshot() == before)
     }
 
+    @Test("Hostile pushes: a gap in seq, clocks naming events nobody sent, huge numbers, a cut body: refused, the store unchanged, others served; a replayed page stores nothing")
+    func hostilePushes() async throws {
+        let fixture = try SyncFixture()
+        let served = try fixture.open("served")
+        let author = try fixture.open("author")
+        _ = try author.ingest(try SyncFixture.seedFiles())
+        let events = try author.allEvents()
+        // Another analyst's annotation: its clock names the author's events, which `served` lacks.
+        let other = try fixture.open("other")
+        try await withPeer(.memory, serving: author) { peer in _ = try await SyncDriver.run(log: other, transport: peer) }
+        _ = try other.annotate(article: try other.articles()[0].id, target: .positions(start: 0, end: 5), note: "وابسته")
+        let dependent = try other.allEvents().filter { $0.origin == other.origin }
+        func page(_ events: [Event]) -> [UInt8] {
+            Array(#"{"events":["#.utf8) + Array(events.map { String(decoding: $0.canonicalBytes, as: UTF8.self) }.joined(separator: ",").utf8) + Array("]}".utf8)
+        }
+        let before = try served.snapshot()
+        try await withLiveServer(serving: served) { url in
+            let port = Int(url.split(separator: ":").last!)!
+            var gapped = events
+            let missing = gapped.remove(at: events.count / 2)
+            let gap = try await rawRequest(.POST, url + "/v1/push", token: testToken, body: page(gapped))
+            #expect(gap.status == 422 && gap.body.contains("nothing from this page was stored"), "\(gap)")
+            let unready = try await rawRequest(.POST, url + "/v1/push", token: testToken, body: page(dependent))
+            #expect(unready.status == 422 && unready.body.contains("which this store does not hold"), "\(unready)")
+            for (path, body) in [("/v1/push", #"{"events": [], "n": 1e400}"#), ("/v1/push", #"{"events": [{"seq": 18446744073709551616}]}"#),
+                                 ("/v1/pull", #"{"have": {"\#(author.origin)": {"seq": 99999999999999999999999, "hash": "00"}}}"#),
+                                 ("/v1/pull", #"{"have": {}, "maxBytes": 1e308}"#), ("/v1/pull", #"{"have": {}, "maxBytes": -9223372036854775809}"#)] {
+                let huge = try await rawRequest(.POST, url + path, token: testToken, body: Array(body.utf8))
+                #expect(huge.status == 400 && huge.body.contains("refused (at byte"), "\(body): \(huge)")
+            }
+            // A body cut short: the peer promises 10,000 bytes, sends a whole page's start, and hangs up.
+            let cut = try RawSocket(from: "127.0.0.1", to: port)
+            let start = Array(page(events).prefix(500))
+            cut.send("POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(testToken)\r\nContent-Type: application/json\r\nContent-Length: 10000\r\n\r\n"
+                + String(decoding: start, as: UTF8.self))
+            cut.close()
+            #expect(try await rawRequest(.GET, url + "/v1/heads", token: testToken).status == 200)
+            #expect(try served.snapshot() == before)
+
+            // A page replayed: the first push stores it, the second stores nothing.
+            let first = try await rawRequest(.POST, url + "/v1/push", token: testToken, body: page(events))
+            let again = try await rawRequest(.POST, url + "/v1/push", token: testToken, body: page(events))
+            #expect(first.status == 200 && first.body.contains(#""accepted":\#(events.count)"#), "\(first)")
+            #expect(again.status == 200 && again.body.contains(#""accepted":0"#), "\(again)")
+        }
+        #expect(try served.snapshot() == author.snapshot())
+    }
+
     /// The route list the OpenAPI test relies on is the router's, and the YAML describes it.
     @Test("Every registered route is in schema/sync-api.yaml, and vice versa")
     func routesAreDescribed() throws {
