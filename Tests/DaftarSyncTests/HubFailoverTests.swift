@@ -29,16 +29,14 @@ final class Cluster: Sendable {
         FileManager.default.createFile(atPath: outPath, contents: nil)
         FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [Repository.root + "/.ci/postgres"] + arguments
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
-        process.waitUntilExit()
+        let process = try Spawned(
+            executable: "/bin/bash", arguments: [Repository.root + "/.ci/postgres"] + arguments,
+            directory: FileManager.default.currentDirectoryPath, environment: ProcessInfo.processInfo.environment,
+            output: outPath, errors: errPath)
+        let ended = process.waitUntilExit()
         let output = FileManager.default.contents(atPath: outPath) ?? Data()
         let errors = FileManager.default.contents(atPath: errPath) ?? Data()
-        guard process.terminationStatus == 0 else {
+        guard ended.status == 0, !ended.signaled else {
             throw HubFixtureError(description: ".ci/postgres \(arguments.joined(separator: " ")) failed: \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

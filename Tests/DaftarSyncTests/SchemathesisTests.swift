@@ -31,25 +31,19 @@ struct SchemathesisTests {
     static func fuzz(_ schema: String, _ url: String, headers: [String], in box: CLISandbox) async throws -> (status: Int32, output: String) {
         guard let command else { throw CLIError("schemathesis is not installed: `.ci/run` installs it from PyPI (pip install schemathesis)") }
         guard let root = DaftarExecutable.packageRoot else { throw CLIError("package root not found") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command)
-        process.arguments = ["run", root.appendingPathComponent("schema/" + schema).path, "--url", url, "-n", "\(examples)", "--seed", "42",
-                             "-c", checks, "--request-timeout", "30", "--no-color"] + headers.flatMap { ["-H", $0] }
-        process.currentDirectoryURL = URL(fileURLWithPath: box.directory)
         let output = box.path("schemathesis-\(schema).log")
         FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(50)) }  // holding no thread meanwhile
-        process.waitUntilExit()
-        try handle.close()
+        let process = try Spawned(
+            executable: command,
+            arguments: ["run", root.appendingPathComponent("schema/" + schema).path, "--url", url, "-n", "\(examples)", "--seed", "42",
+                        "-c", checks, "--request-timeout", "30", "--no-color"] + headers.flatMap { ["-H", $0] },
+            directory: box.directory, environment: ProcessInfo.processInfo.environment, output: output, errors: output)
+        let ended = try await process.finished()  // holding no thread meanwhile
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         if let summary = text.split(separator: "\n").last(where: { $0.contains("generated") }) {
             print("schemathesis \(schema): \(summary.trimmingCharacters(in: .whitespaces))")
         }
-        return (process.terminationStatus, text)
+        return (ended.status, text)
     }
 
     @Test("serve answers as schema/sync-api.yaml says", .enabled(if: runs, "schemathesis is not installed (set $DAFTAR_SCHEMATHESIS); CI installs it"))

@@ -13,17 +13,14 @@ struct TLSTests {
     /// `openssl` (which `.ci/run` installs).
     static func certificate(in box: CLISandbox) throws -> (certificate: String, key: String) {
         let certificate = box.path("cert.pem"), key = box.path("key.pem")
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
-            "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", certificate,
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        guard openssl.terminationStatus == 0 else { throw CLIError("openssl could not make a test certificate") }
+        let openssl = try Spawned(
+            executable: "/usr/bin/env",
+            arguments: [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out", certificate,
+            ],
+            directory: box.directory, environment: ProcessInfo.processInfo.environment)
+        guard openssl.waitUntilExit() == (0, false) else { throw CLIError("openssl could not make a test certificate") }
         chmod(key, 0o600)
         return (certificate, key)
     }

@@ -46,7 +46,7 @@ public struct DaftarTestError: Error, CustomStringConvertible {
 
 /// A started `daftar` child, its output going to files (so nothing blocks on a full pipe).
 public final class DaftarChild {
-    public let process: Process
+    public let process: Spawned
     public let arguments: [String]
     public let stdoutPath: String
     public let stderrPath: String
@@ -61,35 +61,23 @@ public final class DaftarChild {
         guard let binary = executable ?? Repository.daftarBinary else {
             throw DaftarTestError("the daftar executable was not found next to the test bundle nor in .build/{debug,release}")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.environment = environment
         let id = UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory + "/.runs", withIntermediateDirectories: true)
         let outPath = directory + "/.runs/\(id).out", errPath = directory + "/.runs/\(id).err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
         _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        guard let out = FileHandle(forWritingAtPath: outPath), let err = FileHandle(forWritingAtPath: errPath) else {
-            throw DaftarTestError("cannot open output files in \(directory)")
-        }
-        process.standardOutput = out
-        process.standardError = err
+        var inPath: String? = nil
         if let input {
-            let inPath = directory + "/.runs/\(id).in"
-            _ = FileManager.default.createFile(atPath: inPath, contents: input)
-            process.standardInput = FileHandle(forReadingAtPath: inPath)
-        } else {
-            process.standardInput = FileHandle.nullDevice
+            inPath = directory + "/.runs/\(id).in"
+            _ = FileManager.default.createFile(atPath: inPath!, contents: input)
         }
-        try process.run()
-        try? out.close()
-        try? err.close()
+        let process = try Spawned(
+            executable: binary, arguments: arguments, directory: directory, environment: environment,
+            input: inPath, output: outPath, errors: errPath)
         (self.process, self.arguments, self.stdoutPath, self.stderrPath) = (process, arguments, outPath, errPath)
     }
 
-    public var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.pid }
     public var isRunning: Bool { process.isRunning }
     public var stdoutSoFar: String { String(decoding: FileManager.default.contents(atPath: stdoutPath) ?? Data(), as: UTF8.self) }
     public var stderrSoFar: String { String(decoding: FileManager.default.contents(atPath: stderrPath) ?? Data(), as: UTF8.self) }
@@ -102,8 +90,8 @@ public final class DaftarChild {
             if let line = stdoutSoFar.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
                 return String(line.dropFirst(prefix.count))
             }
-            guard process.isRunning else {
-                throw DaftarTestError("daftar \(arguments.joined(separator: " ")) exited (\(process.terminationStatus)) before printing \(prefix)…\n\(stdoutSoFar)\n\(stderrSoFar)")
+            if let ended = process.ended {
+                throw DaftarTestError("daftar \(arguments.joined(separator: " ")) exited (\(ended.status)) before printing \(prefix)…\n\(stdoutSoFar)\n\(stderrSoFar)")
             }
             usleep(10_000)
         }
@@ -124,15 +112,15 @@ public final class DaftarChild {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning {
             if Date() > deadline {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                kill(process.pid, SIGKILL)
+                _ = process.waitUntilExit()
                 throw DaftarTestError("daftar \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
             }
             usleep(5_000)
         }
-        process.waitUntilExit()
+        let ended = process.waitUntilExit()
         return DaftarRun(
-            arguments: arguments, status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal,
+            arguments: arguments, status: ended.status, signaled: ended.signaled,
             stdoutData: FileManager.default.contents(atPath: stdoutPath) ?? Data(),
             stderrData: FileManager.default.contents(atPath: stderrPath) ?? Data())
     }
