@@ -68,8 +68,7 @@ struct CrashTests {
         /// seconds; true when the kill landed before it finished.
         func killed(_ arguments: [String], _ store: String, within window: Double, environment: [String: String?] = [:]) async throws -> Bool {
             let child = try box.start(arguments, store: store, environment: environment)
-            try await Task.sleep(for: .seconds(Double.random(in: 0...(window * reach), using: &rng)))
-            kill(child.pid, SIGKILL)
+            child.process.send(SIGKILL, after: Double.random(in: 0...(window * reach), using: &rng))
             let signaled = try await child.finished(timeout: 60).signaled
             if !signaled { reach /= 2 }
             return signaled
@@ -179,8 +178,7 @@ struct CrashTests {
             try bench.copy(empty, to: store)
             let (server, url) = try bench.serve(store)
             let push = try bench.box.start(["sync", url, "--token-file", bench.token], store: pusher)
-            try await Task.sleep(for: .seconds(Double.random(in: 0...took, using: &bench.rng)))
-            kill(server.pid, SIGKILL)
+            server.process.send(SIGKILL, after: Double.random(in: 0...took, using: &bench.rng))
             let serverEnd = try await server.finished(timeout: 60)
             let pushed = try await push.finished(timeout: 120)
             if serverEnd.signaled, !pushed.succeeded {
@@ -313,8 +311,7 @@ struct CrashTests {
             try await withHub(i) { database, token in
                 let (hub, url) = try serveHub(database)
                 let push = try bench.box.start(["sync", url, "--token-file", token], store: pusher)
-                try await Task.sleep(for: .seconds(Double.random(in: 0...took, using: &bench.rng)))
-                kill(hub.pid, SIGKILL)
+                hub.process.send(SIGKILL, after: Double.random(in: 0...took, using: &bench.rng))
                 let hubEnd = try await hub.finished(timeout: 60)
                 let pushed = try await push.finished(timeout: 120)
                 if hubEnd.signaled, !pushed.succeeded {

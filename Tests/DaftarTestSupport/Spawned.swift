@@ -67,6 +67,22 @@ public final class Spawned: Sendable {
         }
     }
 
+    /// Sends `signal` unless it has ended and been reaped (its pid may then be another's).
+    public func send(_ signal: Int32) {
+        ending.withLock { ending in
+            if ending == nil { _ = kill(pid, signal) }
+        }
+    }
+
+    /// Sends `signal` after `seconds`, timed by a thread of its own: a task's sleep can
+    /// overrun by seconds when the suite keeps every cooperative thread busy.
+    public func send(_ signal: Int32, after seconds: Double) {
+        Thread { [self] in
+            usleep(UInt32(max(0, seconds) * 1_000_000))
+            send(signal)
+        }.start()
+    }
+
     /// Waits for it to end, sleeping the task between looks (no thread held).
     public func finished() async throws -> (status: Int32, signaled: Bool) {
         while true {

@@ -54,8 +54,10 @@ enum HubFixture {
     }
 
     /// A hub log over `database` while `body` runs: its own connection pool, like a process.
-    static func withLog<T: Sendable>(_ database: HubDatabase, _ body: (HubLog, HubAnalysts) async throws -> T) async throws -> T {
-        try await database.withClient { client in try await body(HubLog(client: client), HubAnalysts(client: client)) }
+    static func withLog<T: Sendable>(
+        _ database: HubDatabase, deadline: Duration = HubDeadline.standard, _ body: (HubLog, HubAnalysts) async throws -> T
+    ) async throws -> T {
+        try await database.withClient { client in try await body(HubLog(client: client, deadline: deadline), HubAnalysts(client: client)) }
     }
 }
 
