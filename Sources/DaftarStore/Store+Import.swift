@@ -31,6 +31,7 @@ extension Store {
         var report = ImportReport()
         var drafts: [EventDraft] = []
         var seen = Set<String>()
+        var anchorings = Anchorings()
         var tagging: [String: Set<String>] = [:]  // folded tags added by this import, per article
         for item in items {
             if item.isArticleTagging, let named = item.articleID {
@@ -63,7 +64,7 @@ extension Store {
                 report.alreadyPresent.append(item.id)
                 continue
             }
-            switch try locate(item) {
+            switch try locate(item, &anchorings) {
             case .failure(let reason):
                 report.orphans.append((item, reason))
             case .success(let (article, anchor)):
@@ -91,9 +92,26 @@ extension Store {
         case failure(String)
     }
 
-    func locate(_ item: W3CAnnotations.Imported) throws -> Located {
-        if let id = item.articleID, let body = try? article(id).body {
-            switch anchorInArticle(item, id: id, body: body) {
+    /// Articles read and folded for anchoring, by id, during one import (an export holds many
+    /// annotations per article: folding its body once per annotation made a 100,000-annotation
+    /// import take minutes). Bounded: emptied when it holds ``limit``.
+    struct Anchorings {
+        static let limit = 256
+        private var byArticle: [String: Anchoring] = [:]
+
+        mutating func anchoring(_ id: String, in store: Store) -> Anchoring? {
+            if let known = byArticle[id] { return known }
+            guard let body = try? store.article(id).body else { return nil }
+            if byArticle.count >= Self.limit { byArticle.removeAll(keepingCapacity: true) }
+            let anchoring = Anchoring(body: body)
+            byArticle[id] = anchoring
+            return anchoring
+        }
+    }
+
+    func locate(_ item: W3CAnnotations.Imported, _ anchorings: inout Anchorings) throws -> Located {
+        if let id = item.articleID, let anchoring = anchorings.anchoring(id, in: self) {
+            switch anchorInArticle(item, id: id, anchoring: anchoring) {
             case .success(let anchor): return .success((id, anchor))
             case .failure(let reason): return .failure(reason)
             }
@@ -109,7 +127,8 @@ extension Store {
         let candidates = try search(query, limit: 50)
         var found: [(String, TextAnchor)] = []
         for hit in candidates {
-            if case .success(let anchor) = anchorInArticle(item, id: hit.id, body: try article(hit.id).body) { found.append((hit.id, anchor)) }
+            guard let anchoring = anchorings.anchoring(hit.id, in: self) else { continue }
+            if case .success(let anchor) = anchorInArticle(item, id: hit.id, anchoring: anchoring) { found.append((hit.id, anchor)) }
         }
         switch found.count {
         case 1: return .success(found[0])
@@ -128,8 +147,7 @@ extension Store {
     /// choosing among several places, then its position (the nearest). A quote in several
     /// places that neither its context nor a position decides is not placed: the reason names
     /// the places. A target with no selector is the whole article (``TextAnchor/wholeArticle``).
-    func anchorInArticle(_ item: W3CAnnotations.Imported, id: String, body: String) -> Anchored {
-        let anchoring = Anchoring(body: body)
+    func anchorInArticle(_ item: W3CAnnotations.Imported, id: String, anchoring: Anchoring) -> Anchored {
         if let start = item.start, let end = item.end, start >= 0, end > start, end <= anchoring.body.count {
             let there = anchoring.text(start..<end)
             if item.exact == nil || Anchoring.foldedScalars(there) == Anchoring.foldedScalars(item.exact!) {
