@@ -188,7 +188,9 @@ public struct Store: Sendable {
             throw DaftarError(.badStore, "\(path) is a directory; give the path of a store file, e.g. \(path)/archive.sqlite")
         }
         if exists, !create, (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue == 0 {
-            throw DaftarError(.badStore, "\(path) is an empty file, not a Daftar store; choose another store path")
+            // What a command killed while creating the store leaves (the file is made
+            // owner-only before SQLite writes to it): nothing was stored yet.
+            throw DaftarError(.noStore, "no archive at \(path) yet: the file is empty (was its creation interrupted?); ingesting files creates one there")
         }
         if !exists {
             guard create else {

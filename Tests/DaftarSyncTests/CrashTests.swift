@@ -24,7 +24,7 @@ struct CrashTests {
         let token: String
         let corpus: String
         var rng: SplitMix64
-        /// The share of the uninterrupted run's time a kill may wait: halved whenever a run
+        /// The share of the uninterrupted run's time a kill may wait: cut whenever a run
         /// finished first (the machine got faster than when it was timed).
         var reach = 1.0
 
@@ -67,16 +67,44 @@ struct CrashTests {
         /// Starts `arguments`, kills it with SIGKILL after a seeded delay within `window`
         /// seconds; true when the kill landed before it finished.
         func killed(_ arguments: [String], _ store: String, within window: Double, environment: [String: String?] = [:]) async throws -> Bool {
+            let started = Date()
             let child = try box.start(arguments, store: store, environment: environment)
             child.process.send(SIGKILL, after: Double.random(in: 0...(window * reach), using: &rng))
             let signaled = try await child.finished(timeout: 60).signaled
-            if !signaled { reach /= 2 }
+            // Finished first: the next kill comes within what this run took (the reference
+            // may have been timed under more load).
+            if !signaled { reach = min(reach / 2, 0.8 * Date().timeIntervalSince(started) / window) }
             return signaled
         }
 
-        /// The store opens and verifies (when it exists: a kill before the first write leaves none).
+        /// Pushes `pusher`'s store to `server` and kills the server after a seeded delay within
+        /// `window` seconds; true when the kill landed mid-push (the pusher then says so in one
+        /// line, its own store untouched).
+        func killedWhilePushed(_ server: CLISandbox.Child, url: String, token: String, from pusher: String, within window: Double) async throws -> Bool {
+            let push = try box.start(["sync", url, "--token-file", token], store: pusher)
+            server.process.send(SIGKILL, after: Double.random(in: 0...window, using: &rng))
+            let serverEnd = try await server.finished(timeout: 60)
+            let pushed = try await push.finished(timeout: 120)
+            guard serverEnd.signaled, !pushed.succeeded else { return false }
+            #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
+            return true
+        }
+
+        /// Whether a store was begun: a kill before SQLite's first write leaves no file, or an
+        /// empty one (made owner-only first), which commands call "no archive yet".
+        func exists(_ store: String) -> Bool {
+            ((try? FileManager.default.attributesOfItem(atPath: store)[.size] as? NSNumber)?.intValue ?? 0) > 0
+        }
+
+        /// The store opens and verifies (when it was begun).
         func expectIntact(_ store: String, _ context: String) async throws {
-            guard FileManager.default.fileExists(atPath: store) else { return }
+            guard exists(store) else {
+                if FileManager.default.fileExists(atPath: store) {
+                    let verify = try await box.finish(["verify"], store: store, timeout: 300)
+                    #expect(verify.stderr.contains("no archive at") && verify.stderr.contains("yet"), "\(context): \(verify)")
+                }
+                return
+            }
             let verify = try await box.finish(["verify"], store: store, timeout: 300)
             #expect(verify.succeeded, "\(context): \(verify)")
         }
@@ -113,7 +141,7 @@ struct CrashTests {
             let store = bench.box.path("ingest-\(i).sqlite")
             if try await bench.killed(["ingest", bench.corpus, "--batch", "20"], store, within: took) { kills += 1 }
             try await bench.expectIntact(store, "ingest killed (run \(i))")
-            if FileManager.default.fileExists(atPath: store) {
+            if bench.exists(store) {
                 let status = try await bench.box.finish(["status", "--json"], store: store).jsonObject()
                 #expect((status["articles"] as? Int ?? 0) % 20 == 0, "a partial batch survived: \(status)")
             }
@@ -177,15 +205,7 @@ struct CrashTests {
             let store = bench.box.path("served-\(i).sqlite")
             try bench.copy(empty, to: store)
             let (server, url) = try bench.serve(store)
-            let push = try bench.box.start(["sync", url, "--token-file", bench.token], store: pusher)
-            server.process.send(SIGKILL, after: Double.random(in: 0...took, using: &bench.rng))
-            let serverEnd = try await server.finished(timeout: 60)
-            let pushed = try await push.finished(timeout: 120)
-            if serverEnd.signaled, !pushed.succeeded {
-                kills += 1
-                // The pusher is told in one line, and its own store is untouched.
-                #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
-            }
+            if try await bench.killedWhilePushed(server, url: url, token: bench.token, from: pusher, within: took) { kills += 1 }
             try await bench.expectIntact(store, "server killed (run \(i))")
             let (again, url2) = try bench.serve(store)
             defer { if again.isRunning { kill(again.pid, SIGKILL) } }
@@ -310,14 +330,7 @@ struct CrashTests {
         for i in 0..<iterations {
             try await withHub(i) { database, token in
                 let (hub, url) = try serveHub(database)
-                let push = try bench.box.start(["sync", url, "--token-file", token], store: pusher)
-                hub.process.send(SIGKILL, after: Double.random(in: 0...took, using: &bench.rng))
-                let hubEnd = try await hub.finished(timeout: 60)
-                let pushed = try await push.finished(timeout: 120)
-                if hubEnd.signaled, !pushed.succeeded {
-                    kills += 1
-                    #expect(pushed.stderrLines.count == 1 && pushed.stderr.hasPrefix("daftar: "), "\(pushed)")
-                }
+                if try await bench.killedWhilePushed(hub, url: url, token: token, from: pusher, within: took) { kills += 1 }
                 // What the hub kept, cloned: every origin ends on a seal (whole pages only).
                 let (again, url2) = try serveHub(database)
                 let kept = bench.box.path("kept-\(i).sqlite")

@@ -258,7 +258,8 @@ struct Clone: AsyncParsableCommand {
 
     func run() async throws {
         let (path, _) = try daftar.storePath()
-        if FileManager.default.fileExists(atPath: path) {
+        // An empty file is what a clone killed before its first write leaves: cloned into again.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue, size > 0 {
             throw DaftarError(.badStore, "\(path) exists already; clone into a new --store path, or use `daftar sync \(url)`")
         }
         guard let peerAddress = try peerURL(url) else {
