@@ -117,7 +117,7 @@ extension Store {
             // Everything folded into the file, the WAL emptied: the new store is its file and key.
             try fresh.writer.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
             try fresh.writer.close()
-            let walSize = (try? fm.attributesOfItem(atPath: temporary + "-wal")[.size] as? NSNumber)?.intValue ?? 0
+            let walSize = fileSize(temporary + "-wal")
             guard walSize == 0 else {
                 throw DaftarError(.badStore, "the new store at \(temporary) kept \(walSize) bytes in its WAL after closing; the old store is unchanged")
             }

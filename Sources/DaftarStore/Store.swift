@@ -174,6 +174,16 @@ public struct Store: Sendable {
         return Store(path: path, identity: nil, identityNotice: nil, writer: reader, now: now)
     }
 
+    /// Whether a store has been begun at `path`: a file holding at least one byte. An empty
+    /// file is what a command killed while creating the store leaves (it is made owner-only
+    /// before SQLite writes to it): no archive yet, and one may be created there.
+    public static func isBegun(at path: String) -> Bool { fileSize(path) > 0 }
+
+    /// The size of the file at `path` in bytes (0 when there is none).
+    static func fileSize(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+    }
+
     /// Checks what is at `path`: not a folder, not an empty file, in an existing folder.
     /// Returns whether a file is there.
     private static func checkPath(_ path: String, create: Bool) throws -> Bool {
@@ -187,9 +197,7 @@ public struct Store: Sendable {
         if isDirectory.boolValue {
             throw DaftarError(.badStore, "\(path) is a directory; give the path of a store file, e.g. \(path)/archive.sqlite")
         }
-        if exists, !create, (try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue == 0 {
-            // What a command killed while creating the store leaves (the file is made
-            // owner-only before SQLite writes to it): nothing was stored yet.
+        if exists, !create, !isBegun(at: path) {
             throw DaftarError(.noStore, "no archive at \(path) yet: the file is empty (was its creation interrupted?); ingesting files creates one there")
         }
         if !exists {

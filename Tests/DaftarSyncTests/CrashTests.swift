@@ -1,4 +1,5 @@
 import DaftarCore
+import DaftarStore
 import DaftarTestSupport
 import Foundation
 import Synchronization
@@ -92,9 +93,7 @@ struct CrashTests {
 
         /// Whether a store was begun: a kill before SQLite's first write leaves no file, or an
         /// empty one (made owner-only first), which commands call "no archive yet".
-        func exists(_ store: String) -> Bool {
-            ((try? FileManager.default.attributesOfItem(atPath: store)[.size] as? NSNumber)?.intValue ?? 0) > 0
-        }
+        func exists(_ store: String) -> Bool { Store.isBegun(at: store) }
 
         /// The store opens and verifies (when it was begun).
         func expectIntact(_ store: String, _ context: String) async throws {

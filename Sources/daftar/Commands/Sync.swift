@@ -259,7 +259,7 @@ struct Clone: AsyncParsableCommand {
     func run() async throws {
         let (path, _) = try daftar.storePath()
         // An empty file is what a clone killed before its first write leaves: cloned into again.
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue, size > 0 {
+        if Store.isBegun(at: path) {
             throw DaftarError(.badStore, "\(path) exists already; clone into a new --store path, or use `daftar sync \(url)`")
         }
         guard let peerAddress = try peerURL(url) else {
